@@ -1,0 +1,1 @@
+"""Fetch, snapshot and parse: one module per source. Never imports warehouse/ or flows/."""

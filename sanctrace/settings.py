@@ -1,0 +1,53 @@
+"""Runtime settings, read from environment variables prefixed ``SANCTRACE_``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SANCTRACE_", extra="ignore")
+
+    warehouse_url: str = Field(
+        default=f"sqlite:///{PROJECT_ROOT / 'data' / 'warehouse.db'}",
+        description="SQLAlchemy URL of the warehouse (SQLite file or PostgreSQL).",
+    )
+    snapshot_store: str = Field(
+        default=str(PROJECT_ROOT / "data" / "snapshots"),
+        description="Folder or fsspec URL (s3://...) where raw documents are kept by SHA-256.",
+    )
+    fetch_mode: Literal["live", "replay"] = "replay"
+    replay_archive: Path = Field(
+        default=PROJECT_ROOT / "replay",
+        description="Folder of recorded documents with a manifest.json mapping requests to files.",
+    )
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    user_agent: str = "sanctrace/0.1 (+https://github.com/sanctrace/sanctrace; research data collector)"
+    min_host_interval: float = Field(
+        default=1.0, description="Minimum seconds between two requests to the same host."
+    )
+    max_response_bytes: int = Field(default=200 * 1024 * 1024, description="Byte cap per response.")
+    retry_total: int = 4
+    retry_backoff: float = 1.0
+    retry_max_wait: float = Field(default=120.0, description="Longest Retry-After we wait for.")
+    comtrade_key: SecretStr | None = Field(
+        default=None, description="UN Comtrade subscription key (never logged or stored)."
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests change the environment)."""
+    get_settings.cache_clear()

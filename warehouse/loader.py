@@ -70,15 +70,14 @@ def load_observations(engine: Engine, frames: pd.DataFrame | Iterable[pd.DataFra
 def load_in_transaction(conn: Connection, frames: Iterable[pd.DataFrame], ctx: LoadContext) -> LoadResult:
     lock_source(conn, ctx.source_id)
     _create_stage(conn)
-    try:
-        for frame in frames:
-            _stage(conn, frame)
-        _check_duplicates(conn)
-        _resolve_series(conn)
-        _classify(conn, ctx)
-        result = _apply(conn, ctx)
-    finally:
-        conn.execute(text("DROP TABLE IF EXISTS stage_obs"))
+    for frame in frames:
+        _stage(conn, frame)
+    _check_duplicates(conn)
+    _resolve_series(conn)
+    _classify(conn, ctx)
+    result = _apply(conn, ctx)
+    # On failure the rollback removes the stage table too (DDL is transactional in both databases).
+    conn.execute(text("DROP TABLE stage_obs"))
     return result
 
 
@@ -189,7 +188,9 @@ def _classify(conn: Connection, ctx: LoadContext) -> None:
 
 
 def _apply(conn: Connection, ctx: LoadContext) -> LoadResult:
-    params = {"now": _stamp(conn, ctx.now), "src": ctx.source_id, "pv": ctx.parser_version,
+    # PostgreSQL types each parameter once: the source id is bound twice, as a value and in a filter.
+    params = {"now": _stamp(conn, ctx.now), "src": ctx.source_id, "src_value": ctx.source_id,
+              "pv": ctx.parser_version,
               "run": ctx.flow_run_id}
     conn.execute(text("""UPDATE observation SET last_seen_at = :now
         WHERE id IN (SELECT cur_id FROM stage_obs WHERE action = 'same')"""), params)
@@ -214,7 +215,7 @@ def _insert(conn: Connection, params: dict) -> None:
         INSERT INTO observation (series_id, period_start, period_end, value, is_count, method, source_id,
             snapshot_sha256, locator, raw, published_unit, parser_version, flow_run_id, first_seen_at,
             last_seen_at, superseded_at, cites_url, vintage, flags)
-        SELECT s.series_id, s.period_start, s.period_end, s.value, s.is_count, s.method, :src,
+        SELECT s.series_id, s.period_start, s.period_end, s.value, s.is_count, s.method, :src_value,
             s.snapshot_sha256, s.locator, s.raw, s.published_unit, :pv, :run, :now, :now,
             CASE WHEN s.action = 'older' THEN :now ELSE NULL END, s.cites_url, s.vintage, s.flags
         FROM stage_obs s

@@ -90,6 +90,11 @@ def _source_row(source) -> dict[str, Any]:
             "parser_version": source.parser_version}
 
 
+def source_state(rt: Runtime, source_id: str) -> dict[str, Any]:
+    """What the warehouse knows of a source, handed to its fetch() for change detection."""
+    return {"documents": wh.parsed_documents(rt.engine, source_id)}
+
+
 def fetch_source(rt: Runtime, source_id: str, options: FetchOptions, mode: str) -> tuple[list[str], int]:
     """Fetch every document the source declares; returns (snapshot hashes, how many were 304)."""
     module = registry.get(source_id)

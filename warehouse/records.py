@@ -80,3 +80,15 @@ def mark_parsed(conn: Connection, source_id: str, counts: dict[str, int], parser
 
 def mark_success(conn: Connection, source_id: str, now: datetime) -> None:
     conn.execute(update(Source).where(Source.id == source_id).values(last_success_at=now))
+
+
+def parsed_documents(engine: Engine, source_id: str) -> dict[str, dict[str, Any]]:
+    """URL -> the newest snapshot of it that was parsed, for a source's own change detection."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Snapshot.url, Snapshot.sha256, Snapshot.fetched_at, Snapshot.last_modified,
+                   Snapshot.etag, ParsedDocument.parsed_at)
+            .join(ParsedDocument, ParsedDocument.sha256 == Snapshot.sha256)
+            .where(ParsedDocument.source_id == source_id)
+            .order_by(ParsedDocument.parsed_at)).mappings().all()
+    return {r["url"]: dict(r) for r in rows}

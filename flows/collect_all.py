@@ -14,6 +14,9 @@ from flows.report import publish
 
 FAMILY_FLOWS = {
     "displacement": "flows.displacement:displacement",
+    "casualties": "flows.casualties:casualties",
+    "sanctions": "flows.sanctions:sanctions",
+    "trade": "flows.trade:trade",
 }
 
 

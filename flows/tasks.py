@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from typing import Any
 
 from prefect import task
+from prefect.concurrency.sync import concurrency
 from prefect.context import get_run_context
 from prefect.logging import get_run_logger
 
+from extractors import registry
 from extractors.base import FetchOptions
 from sanctrace import pipeline
 from sanctrace.settings import get_settings
@@ -41,12 +44,23 @@ def fetch_task(source_id: str, mode: str, force: bool, start: date | None, end: 
     return {"shas": shas, "not_modified": not_modified, "failures": options.failures}
 
 
+def load_limit_name(family: str) -> str:
+    return f"sanctrace-load-{family}"
+
+
 @task(name="load-source", task_run_name="load {source_id}")
 def load_task(source_id: str, fetched: dict[str, Any], force: bool) -> dict[str, Any]:
-    report = pipeline.load_source(_runtime(), source_id, fetched["shas"], force)
+    logger = get_run_logger()
+    family = registry.get(source_id).SOURCE.family
+    started = time.monotonic()
+    # Two runs of one family never load at once: the second waits here for the slot.
+    with concurrency(load_limit_name(family), occupy=1, timeout_seconds=3600):
+        waited = time.monotonic() - started
+        if waited > 1:
+            logger.info("%s: waited %.0f s for another %s run to finish loading", source_id, waited, family)
+        report = pipeline.load_source(_runtime(), source_id, fetched["shas"], force)
     report.not_modified = fetched["not_modified"]
     report.failures.extend(fetched["failures"])
-    logger = get_run_logger()
     logger.info("%s: new %d, unchanged %d, revised %d", source_id, report.new, report.unchanged, report.revised)
     for warning in report.checks.get("warnings", []):
         logger.warning("%s: %s", source_id, warning)

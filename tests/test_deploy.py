@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -15,33 +13,6 @@ from sqlalchemy import create_engine, text
 from sanctrace.serve import LocalPrefect
 
 FAMILIES = {"displacement", "casualties", "sanctions", "trade", "collect_all"}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    home = tmp_path_factory.mktemp("prefect-served")
-    env = {
-        "SANCTRACE_WAREHOUSE_URL": f"sqlite:///{home / 'warehouse.db'}",
-        "SANCTRACE_SNAPSHOT_STORE": str(home / "snapshots"),
-        "SANCTRACE_FETCH_MODE": "replay",
-        "PREFECT_WORKER_QUERY_SECONDS": "2",
-        "PREFECT_WORKER_PREFETCH_SECONDS": "5",
-        "PREFECT_LOGGING_LEVEL": "INFO",
-    }
-    local = LocalPrefect(home, free_port(), env)
-    try:
-        local.start_server()
-        local.deploy()
-        local.start_worker()
-        yield local
-    finally:
-        local.stop()
 
 
 def api(local: LocalPrefect, method: str, path: str, **kw):

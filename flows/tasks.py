@@ -7,6 +7,9 @@ from datetime import date
 from typing import Any
 
 from prefect import task
+from prefect.blocks.system import Secret
+from prefect.exceptions import ObjectNotFound
+from pydantic import SecretStr
 from prefect.concurrency.sync import concurrency
 from prefect.context import get_run_context
 from prefect.logging import get_run_logger
@@ -25,11 +28,27 @@ def _runtime() -> pipeline.Runtime:
     return pipeline.runtime(get_settings(), run_id)
 
 
-def fetch_options(force: bool, start: date | None, end: date | None, extra: dict[str, Any]) -> FetchOptions:
-    settings = get_settings()
+COMTRADE_SECRET_BLOCK = "sanctrace-comtrade-key"
+
+
+def comtrade_key() -> SecretStr | None:
+    """From SANCTRACE_COMTRADE_KEY, else the Prefect Secret block; never logged."""
+    key = get_settings().comtrade_key
+    if key is not None:
+        return key
+    try:
+        return SecretStr(Secret.load(COMTRADE_SECRET_BLOCK).get())
+    except (ValueError, ObjectNotFound):
+        return None  # no block saved: keyless endpoints only
+
+
+def fetch_options(force: bool, start: date | None, end: date | None, extra: dict[str, Any],
+                  source_id: str = "") -> FetchOptions:
     extra = dict(extra)
-    if settings.comtrade_key is not None:
-        extra.setdefault("comtrade_key", settings.comtrade_key)
+    if source_id == "un-comtrade":
+        key = comtrade_key()
+        if key is not None:
+            extra.setdefault("comtrade_key", key)
     return FetchOptions(force=force, start=start, end=end, extra=extra)
 
 
@@ -37,7 +56,7 @@ def fetch_options(force: bool, start: date | None, end: date | None, extra: dict
 def fetch_task(source_id: str, mode: str, force: bool, start: date | None, end: date | None,
                extra: dict[str, Any]) -> dict[str, Any]:
     rt = _runtime()
-    options = fetch_options(force, start, end, extra)
+    options = fetch_options(force, start, end, extra, source_id)
     options.state = pipeline.source_state(rt, source_id)
     shas, not_modified = pipeline.fetch_source(rt, source_id, options, mode)
     get_run_logger().info("%s: %d document(s), %d unchanged (304)", source_id, len(shas), not_modified)

@@ -62,3 +62,21 @@ def test_two_runs_of_one_family_at_once_do_not_double_load(prefect_harness, env_
     reports = [s.result()[0] for s in states]
     assert sorted(r["new"] for r in reports) == [0, 113]
     assert observations(env_settings.warehouse_url) == 113
+
+
+def test_comtrade_key_comes_from_env_or_a_secret_block(prefect_harness, monkeypatch):
+    from prefect.blocks.system import Secret
+
+    from flows.tasks import COMTRADE_SECRET_BLOCK, comtrade_key
+    from sanctrace.settings import reset_settings
+
+    monkeypatch.delenv("SANCTRACE_COMTRADE_KEY", raising=False)
+    reset_settings()
+    assert comtrade_key() is None
+    Secret(value="block-key-0000").save(COMTRADE_SECRET_BLOCK, overwrite=True)
+    assert comtrade_key().get_secret_value() == "block-key-0000"
+    monkeypatch.setenv("SANCTRACE_COMTRADE_KEY", "env-key-1111")
+    reset_settings()
+    key = comtrade_key()
+    assert key.get_secret_value() == "env-key-1111" and "env-key-1111" not in repr(key)
+    reset_settings()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -28,6 +30,11 @@ class HttpConfig:
     retry_total: int = 4
     retry_backoff: float = 1.0
     retry_max_wait: float = 120.0
+    # Where each request really goes ("host" -> "127.0.0.1:8123"): tests point sources at a local
+    # server this way while the allowlist is still checked against the source's own host names.
+    host_map: tuple[tuple[str, str], ...] = ()
+    # Private/loopback addresses a request may reach (the test server); all others are refused.
+    private_allowed: tuple[str, ...] = ()
 
 
 @dataclass
@@ -113,13 +120,20 @@ class HttpSession:
                 request_headers: dict[str, str]) -> HttpResponse:
         for _ in range(MAX_REDIRECTS + 1):
             check_host(source_id, url, allowed_hosts)
-            response = self._send(source_id, url, request_headers)
+            target = self._target(url)
+            check_public(source_id, url, target, self.config.private_allowed)
+            response = self._send(source_id, target, request_headers)
             if response.is_redirect:
                 url = urljoin(url, response.headers["Location"])
                 response.close()
                 continue
             return self._read(source_id, url, response)
         raise FetchError(source_id, url, f"more than {MAX_REDIRECTS} redirects")
+
+    def _target(self, url: str) -> str:
+        parts = urlsplit(url)
+        mapped = dict(self.config.host_map).get(parts.hostname or "")
+        return parts._replace(scheme="http", netloc=mapped).geturl() if mapped else url
 
     def _send(self, source_id: str, url: str, headers: dict[str, str]) -> requests.Response:
         self.pacer.wait(urlsplit(url).hostname or "")
@@ -167,6 +181,31 @@ def check_host(source_id: str, url: str, allowed_hosts: tuple[str, ...]) -> None
     host = (parts.hostname or "").lower()
     if host not in allowed_hosts:
         raise FetchError(source_id, url, f"host {host!r} is not in the source's allowlist {allowed_hosts}")
+
+
+def check_public(source_id: str, url: str, target: str, private_allowed: tuple[str, ...]) -> None:
+    """Refuse a host that is, or resolves to, a private, loopback or link-local address.
+
+    Checked before connecting, so a URL given as a parameter cannot reach internal services.
+    """
+    host = urlsplit(target).hostname or ""
+    if host in private_allowed:
+        return
+    for address in _addresses(host):
+        if address.is_private or address.is_loopback or address.is_link_local or address.is_reserved:
+            raise FetchError(source_id, url, f"host {host!r} is a private or loopback address ({address})")
+
+
+def _addresses(host: str) -> list:
+    try:
+        return [ipaddress.ip_address(host)]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except socket.gaierror:
+        return []  # unresolvable: the request itself will fail with a clear error
+    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
 
 
 def _reason(exc: Exception) -> str:

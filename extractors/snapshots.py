@@ -9,6 +9,7 @@ import hashlib
 import os
 import re
 import tempfile
+import time
 from pathlib import Path
 
 import fsspec
@@ -60,7 +61,10 @@ class SnapshotStore:
             return
         folder = Path(path).parent
         folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".partial-")
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        # Written beside the store's named files, never among them: a kill leaves at most a file in
+        # .tmp/ (swept on the next run), never a partial file under a hash name.
+        fd, tmp = tempfile.mkstemp(dir=self._tmp, prefix="partial-")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(content)
@@ -71,14 +75,30 @@ class SnapshotStore:
             Path(tmp).unlink(missing_ok=True)
             raise
 
+    @property
+    def _tmp(self) -> Path:
+        return Path(self.root) / ".tmp"
+
     def partial_files(self) -> list[str]:
         """Leftovers of interrupted writes (cleaned by sweep); a complete store has none."""
+        if not self.local or not self._tmp.exists():
+            return []
+        return [str(p) for p in self._tmp.iterdir()]
+
+    def verify(self) -> list[str]:
+        """Named files whose bytes do not match their name (must be none)."""
         if not self.local or not Path(self.root).exists():
             return []
-        return [str(p) for p in Path(self.root).rglob(".partial-*")]
+        bad = []
+        for path in Path(self.root).glob("??/*"):
+            if hashlib.sha256(path.read_bytes()).hexdigest() != path.name:
+                bad.append(str(path))
+        return bad
 
-    def sweep(self) -> int:
-        leftovers = self.partial_files()
-        for path in leftovers:
-            Path(path).unlink(missing_ok=True)
-        return len(leftovers)
+    def sweep(self, min_age_seconds: float = 3600) -> int:
+        """Remove leftovers of killed writes; young ones may belong to a run still writing."""
+        cutoff = time.time() - min_age_seconds
+        old = [p for p in map(Path, self.partial_files()) if p.stat().st_mtime <= cutoff]
+        for path in old:
+            path.unlink(missing_ok=True)
+        return len(old)

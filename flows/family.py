@@ -25,6 +25,7 @@ def prepare(family: str | None) -> pipeline.Runtime:
     upgrade(settings.warehouse_url)
     rt = pipeline.runtime(settings)
     pipeline.register_sources(rt)
+    rt.store.sweep()
     for name in [family] if family else registry.families():
         ensure_load_limit(load_limit_name(name))
     return rt

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from extractors import registry
 from extractors.base import Document, SanctraceError
+from extractors.guard import safe_parse
 from sanctrace.settings import get_settings
 from sanctrace.table import emit
 
@@ -85,7 +86,7 @@ def cmd_parse(args) -> int:
         return 2
     doc = Document.from_bytes(module.SOURCE.id, args.url or args.file.resolve().as_uri(), args.file.read_bytes())
     try:
-        parsed = module.parse(doc)
+        parsed = safe_parse(module, doc)
     except SanctraceError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

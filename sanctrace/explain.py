@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from extractors import locators, registry
 from extractors.base import Document
+from extractors.guard import safe_parse
 from sanctrace.pipeline import Runtime, transform
 from warehouse.models import Derivation, Observation, Series, Snapshot, Source
 
@@ -76,7 +77,7 @@ def _reproduce(rt: Runtime, obs: Observation, series: Series, snapshot: Snapshot
         text_at = f"<could not read the locator: {exc}>"
     doc = Document(obs.source_id, snapshot.url, content, snapshot.sha256, snapshot.content_type)
     module = registry.get(obs.source_id)
-    frame = transform(obs.source_id, [(doc, module.parse(doc))]).observations
+    frame = transform(obs.source_id, [(doc, safe_parse(module, doc))]).observations
     match = frame[(frame["locator"] == obs.locator) & (frame["indicator"] == series.indicator)
                   & (frame["geo"] == series.geo) & (frame["partner"] == series.partner)]
     value = None if match.empty else match.iloc[0]["value"]

@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from extractors import registry
 from extractors.base import CheckResult, Document, FetchOptions, Parsed, SourceAssertionFailed
 from extractors.client import FetchRecord, LiveClient, Previous, ReplayClient
+from extractors.guard import safe_parse
 from extractors.http import HttpConfig, HttpSession
 from extractors.snapshots import SnapshotStore
 from sanctrace.settings import Settings, get_settings
@@ -39,7 +40,8 @@ class Runtime:
             s = self.settings
             self._http = HttpSession(HttpConfig(
                 s.user_agent, s.connect_timeout, s.read_timeout, s.min_host_interval,
-                s.max_response_bytes, s.retry_total, s.retry_backoff, s.retry_max_wait))
+                s.max_response_bytes, s.retry_total, s.retry_backoff, s.retry_max_wait,
+                tuple(s.host_map.items()), tuple(s.private_hosts_allowed)))
         return self._http
 
 
@@ -142,7 +144,7 @@ def read_documents(rt: Runtime, source_id: str, shas: list[str]) -> list[Documen
 
 def parse_documents(source_id: str, docs: list[Document]) -> tuple[list[tuple[Document, Parsed]], CheckResult]:
     module = registry.get(source_id)
-    parsed = [(doc, module.parse(doc)) for doc in docs]
+    parsed = [(doc, safe_parse(module, doc)) for doc in docs]
     checks = module.check([p for _, p in parsed])
     if checks.failed:
         raise SourceAssertionFailed(source_id, checks.failed)

@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     retry_total: int = 4
     retry_backoff: float = 1.0
     retry_max_wait: float = Field(default=120.0, description="Longest Retry-After we wait for.")
+    host_map: dict[str, str] = Field(
+        default_factory=dict,
+        description='Send requests for a host elsewhere, e.g. {"data.unhcr.org": "127.0.0.1:8123"} (tests, mirrors); '
+                    "the source allowlist is still checked against the original host.",
+    )
+    private_hosts_allowed: list[str] = Field(
+        default_factory=list, description="Private/loopback hosts a request may reach (a local test server)."
+    )
     comtrade_key: SecretStr | None = Field(
         default=None, description="UN Comtrade subscription key (never logged or stored)."
     )

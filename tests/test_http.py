@@ -26,7 +26,8 @@ def server():
 
 def session(**kw) -> HttpSession:
     config = dict(user_agent="sanctrace-test/1 (tests)", connect_timeout=2, read_timeout=2,
-                  min_host_interval=0, retry_total=3, retry_backoff=0.01, max_response_bytes=1_000_000)
+                  min_host_interval=0, retry_total=3, retry_backoff=0.01, max_response_bytes=1_000_000,
+                  private_allowed=("127.0.0.1",))
     config.update(kw)
     return HttpSession(HttpConfig(**config))
 
@@ -98,3 +99,23 @@ def test_read_timeout_is_retried_then_reported(server, tmp_path):
     url = server.serve("/ts", DOC, "application/json", [("stall", 3)] * 6)
     with pytest.raises(FetchError, match="(?i)timed out|timeout"):
         client(SnapshotStore(tmp_path), [], http=session(read_timeout=0.5, retry_total=1)).get(url)
+
+
+@pytest.mark.parametrize("address", ["10.0.0.1", "192.168.1.1", "127.0.0.2", "169.254.169.254", "[::1]", "localhost"])
+def test_private_and_loopback_addresses_are_refused_before_connecting(address, tmp_path):
+    url = f"http://{address}/ts"
+    source = dataclasses.replace(unhcr.SOURCE, hosts=(address.strip("[]"),))
+    live = LiveClient(source, session(), SnapshotStore(tmp_path), lambda u: None, [].append)
+    with pytest.raises(FetchError, match="private or loopback"):
+        live.get(url)
+
+
+def test_host_map_sends_a_source_to_the_test_server_but_keeps_its_allowlist(server, tmp_path):
+    server.serve("/population/get/timeseries", DOC, "application/json")
+    host = server.base.removeprefix("http://")
+    http = session(host_map=(("data.unhcr.org", host),))
+    live = LiveClient(unhcr.SOURCE, http, SnapshotStore(tmp_path), lambda u: None, [].append)
+    doc = live.get("https://data.unhcr.org/population/get/timeseries")
+    assert doc.content == DOC and doc.url == "https://data.unhcr.org/population/get/timeseries"
+    with pytest.raises(FetchError, match="allowlist"):
+        live.get(f"{server.base}/population/get/timeseries")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Callable, Iterable
 
 import pandas as pd
@@ -64,6 +65,14 @@ def _row(r: Record, sha: str, geo: Mapper, partner: Mapper | None, is_count: boo
     }
 
 
+EARLIEST = date(1946, 1, 1)  # no source here reports figures from before the UN's statistics began
+FUTURE_DAYS = 400  # forecasts aside, a period ends at most about a year ahead
+
+
+def _plausible(day: object) -> bool:
+    return isinstance(day, date) and EARLIEST <= day <= date.today() + timedelta(days=FUTURE_DAYS)
+
+
 def _schema() -> pa.DataFrameSchema:
     text = pa.Column(str, pa.Check.str_length(min_value=1))
     return pa.DataFrameSchema(
@@ -79,6 +88,8 @@ def _schema() -> pa.DataFrameSchema:
                      error="period_start <= period_end"),
             pa.Check(lambda df: ~df["is_count"] | df["value"].isna() | (df["value"] >= 0),
                      element_wise=False, error="counts >= 0"),
+            pa.Check(lambda df: df["period_start"].map(_plausible) & df["period_end"].map(_plausible),
+                     element_wise=False, error=f"period within {EARLIEST}..today+{FUTURE_DAYS} days"),
             pa.Check(lambda df: ~df.duplicated(["indicator", "geo", "partner", "commodity", "flow",
                                                 "unit", "period_start", "period_end"], keep=False),
                      element_wise=False, error="one figure per series and period"),

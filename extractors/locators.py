@@ -63,7 +63,8 @@ def _cell(content: bytes, ref: str) -> str:
     from python_calamine import CalamineWorkbook
 
     sheet, row, col = split_cell(ref)
-    rows = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_name(sheet).to_python()
+    rows = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_name(sheet).to_python(
+        skip_empty_area=False)
     try:
         return str(rows[row][col])
     except IndexError:

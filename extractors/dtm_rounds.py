@@ -3,11 +3,14 @@
 A resource name reads "Round 14 IDP Estimation 25 September 2023" or "Round 1 IDP Estimatation
 16 03 2022" [sic]; only "Round N" and the trailing date are read, so the misspelling is harmless.
 
-Rounds 4 and 13 carry no date inside the workbook, so ``fetch`` hands the resource's name and
-``last_modified`` to ``parse`` in the document URL's fragment (``...xlsx#hdx_resource=Round+13+...
-&last_modified=2023-07-04T17:18:43``). A fragment is never sent to the server, so the URL still
-fetches the same bytes. Without a fragment (``sanctrace parse`` on a saved file) the file's own
-name is read the same way, e.g. ``round_13_idp_estimation_25_may_2023.xlsx``.
+Rounds 4 and 13 carry no date inside the workbook, so ``fetch`` requests each round's URL with
+the HDX resource's name and ``last_modified`` in the URL fragment (``...xlsx#hdx_resource=Round+13+
+...&last_modified=2023-07-04T17%3A18%3A43.525855``). A fragment is never sent to the server (the
+same bytes come back), but it stays in the snapshot's URL, so ``parse`` (and ``explain``, which
+re-parses stored bytes) read the round, its date and its upload date from there, and the next run
+knows which rounds, as of which upload, the warehouse holds (``loaded_rounds``). Without a fragment
+(``sanctrace parse`` on a saved file) the file's own name is read the same way, e.g.
+``round_13_idp_estimation_25_may_2023.xlsx``.
 """
 
 from __future__ import annotations
@@ -104,6 +107,7 @@ class Hint:
     survey_date: date | None
     vintage: date | None
     said_by: str  # what the round and date were read from, for messages
+    last_modified: str = ""  # the HDX resource's, as fetch() saw it ("" when not from a fragment)
 
 
 def hint(url: str) -> Hint:
@@ -113,10 +117,23 @@ def hint(url: str) -> Hint:
     if "hdx_resource" in fields:
         number, day = parse_round_name(fields["hdx_resource"])
         return Hint(number, day, _day(fields.get("last_modified", "")),
-                    f"HDX resource name {fields['hdx_resource']!r}")
+                    f"HDX resource name {fields['hdx_resource']!r}", fields.get("last_modified", ""))
     name = unquote(urlsplit(base).path.rsplit("/", 1)[-1]) if "://" in base else base.rsplit("/", 1)[-1]
     number, day = parse_round_name(name)
     return Hint(number, day, None, f"file name {name!r}")
+
+
+def loaded_rounds(state: Mapping) -> dict[int, str]:
+    """Round -> HDX last_modified the warehouse holds: ``state["loaded_rounds"]`` if given, else read
+    from the fragments of the URLs already parsed (``state["documents"]``, keyed by URL)."""
+    if "loaded_rounds" in state:
+        return {int(k): v for k, v in state["loaded_rounds"].items()}
+    found: dict[int, str] = {}
+    for url in state.get("documents", {}):
+        seen = hint(url)
+        if seen.number is not None and seen.last_modified:
+            found[seen.number] = max(found.get(seen.number, ""), seen.last_modified)
+    return found
 
 
 def _day(text: str) -> date | None:

@@ -1,9 +1,10 @@
 """IOM DTM Ukraine internal displacement estimates (General Population Survey), one workbook per round.
 
 ``fetch`` reads the HDX dataset metadata, picks rounds with ``select_rounds`` (dtm_rounds.py) and
-GETs them; the metadata document is yielded too (it is where rounds 4 and 13 get their date, and
-``parse`` returns no records for it). A round whose GET fails does not stop the others: after the
-others are yielded, ``RoundsNotFetched`` names every failed round and URL.
+GETs each at its URL plus a fragment naming the HDX resource (dtm_rounds.with_hint); the metadata
+document is yielded too (it is where rounds 4 and 13 get their date; ``parse`` returns no records
+for it). A round whose GET fails does not stop the others: after the others are yielded,
+``RoundsNotFetched`` names every failed round and URL.
 
 ``parse`` reads the tables of dtm_tables.py. The survey date is the workbook's own ``#date+reported``
 where it has one (round 14), else the HDX resource name in the URL fragment, else the file name
@@ -13,14 +14,15 @@ where it has one (round 14), else the HDX resource name in the URL fragment, els
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Iterable
 
 from extractors import hdx
 from extractors.base import (
     CheckResult, Document, FetchError, FetchOptions, LayoutChanged, Parsed, Record, SourceClient, SourceInfo,
 )
-from extractors.dtm_rounds import Round, hint, rounds_from_resources, select_rounds, with_hint
+from extractors.dtm_rounds import (
+    Round, hint, loaded_rounds, rounds_from_resources, select_rounds, with_hint,
+)
 from extractors.dtm_tables import PERSONS, SHARE, oblast_table, region_table
 from extractors.jsonutil import load_json
 from extractors.sheets import headers_seen, load_workbook
@@ -61,17 +63,17 @@ def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:
     if not rounds:
         raise LayoutChanged(SOURCE.id, meta.url, "the HDX dataset lists no 'Round N' resource")
     try:
-        chosen = select_rounds(rounds, options.state.get("loaded_rounds", {}), options.extra.get("rounds"))
+        chosen = select_rounds(rounds, loaded_rounds(options.state), options.extra.get("rounds"))
     except ValueError as exc:
         raise FetchError(SOURCE.id, meta.url, str(exc)) from None
     failures = []
     for round_ in chosen:
         try:
-            doc = client.get(round_.url)
+            doc = client.get(with_hint(round_.url, round_))
         except FetchError as exc:
             failures.append((round_, exc.cause))
             continue
-        yield replace(doc, url=with_hint(doc.url, round_))
+        yield doc
     if failures:
         raise RoundsNotFetched(failures)
 

@@ -11,7 +11,7 @@ import pytest
 
 from extractors import hdx, iom_dtm
 from extractors.base import Document, FetchError, FetchOptions
-from extractors.dtm_rounds import hint, parse_round_name, rounds_from_resources, select_rounds
+from extractors.dtm_rounds import hint, loaded_rounds, parse_round_name, rounds_from_resources, select_rounds
 from un_replay import ReplayClient, read, url_of
 
 SRC = "iom-dtm-idps"
@@ -81,6 +81,16 @@ def test_fetch_skips_a_loaded_round_that_did_not_move():
     state = {"loaded_rounds": {13: "2023-07-04T17:18:43.525855", 4: "2022-05-11T08:34:39.567796"}}
     docs = list(iom_dtm.fetch(client, FetchOptions(state=state)))
     assert len(docs) == 2 and hint(docs[1].url).number == 14
+
+
+def test_loaded_rounds_are_read_from_the_urls_the_warehouse_holds():
+    r13 = url_of(SRC, "round_13_idp_estimation_25_may_2023.xlsx")
+    documents = {url_of(SRC, META): {}, r13: {}, r13.replace("2023-07-04T17", "2023-06-01T10"): {},
+                 "https://data.humdata.org/x.xlsx": {}}
+    assert loaded_rounds({"documents": documents}) == {13: "2023-07-04T17:18:43.525855"}
+    assert loaded_rounds({"loaded_rounds": {"4": "x"}, "documents": documents}) == {4: "x"}
+    docs = list(iom_dtm.fetch(ReplayClient(SRC), FetchOptions(state={"documents": documents})))
+    assert [hint(d.url).number for d in docs[1:]] == [14]
 
 
 def test_a_round_that_cannot_be_fetched_is_reported_and_the_others_still_come():

@@ -6,7 +6,8 @@
 - macro-region table (rounds 4, 13): a "Macro-region" (or "Marco-region" [sic]) column and a
   "# est. ..." count column; the sheet name and headers say current location or origin.
 - top-oblast share table (round 14): "Top 5 ... oblasts" and "% of IDPs".
-The "Macro-regions_Oblasts" sheet only lists which oblast is in which macro-region: it is skipped.
+The "Macro-regions_Oblasts" sheet lists which oblast is in which macro-region: it yields no figures,
+but must agree with ``MACRO_MEMBERS`` (which ``check`` uses to add oblasts up to macro-regions).
 
 Geo conventions (the transform ``transforms/codes_ua.py`` reads them): an oblast as written, with
 the footnote marker stripped (kept in ``flags`` as ``footnote=*``) and, where the row gives a pcode,
@@ -32,6 +33,23 @@ _MACRO = re.compile(r"^(macro|marco)[- ]?region$", re.I)
 _COUNT = re.compile(r"^#\s*est\b", re.I)
 _TOP = re.compile(r"^top \d+ .*oblasts", re.I)
 _SHARE = re.compile(r"^%\s*of\s+idps$", re.I)
+
+# As the publisher's "Macro-regions_Oblasts" sheet (rounds 4 and 13) groups the oblasts.
+MACRO_MEMBERS = {
+    "east": {"Dnipropetrovska", "Donetska", "Zaporizka", "Luhanska", "Kharkivska"},
+    "south": {"Mykolaivska", "Odeska", "Khersonska"},
+    "west": {"Ivano-Frankivska", "Volynska", "Zakarpatska", "Lvivska", "Rivnenska", "Ternopilska",
+             "Chernivetska", "Khmelnytska"},
+    "north": {"Zhytomyrska", "Kyivska", "Sumska", "Chernihivska"},
+    "centre": {"Vinnytska", "Kirovohradska", "Poltavska", "Cherkaska"},
+    "kyiv": {"Kyiv"},
+}
+
+
+def macro_key(name: str) -> str:
+    """'Center', 'Central', 'CENTER', 'Centre' -> 'centre'; other macro-region names lower-cased."""
+    key = name.strip().lower()
+    return "centre" if key in ("center", "central", "centre") else key
 
 
 @dataclass(frozen=True)
@@ -134,6 +152,7 @@ def region_table(doc: Document, sheet: str, rows: Rows) -> list[Figure] | None:
     share = bool(_TOP.match(head[label]))
     values = [j for j, c in enumerate(head) if (_SHARE if share else _COUNT).match(c)]
     if not values and not share and "oblast" in [c.lower() for c in head]:
+        _check_members(doc, sheet, rows, top, label, [c.lower() for c in head].index("oblast"))
         return []  # the macro-region -> oblast membership list: no figures
     if len(values) != 1:
         raise LayoutChanged(doc.source_id, doc.url, f"{sheet!r}: expected one "
@@ -155,3 +174,17 @@ def region_table(doc: Document, sheet: str, rows: Rows) -> list[Figure] | None:
         out.append(Figure(indicator, geo, _number(doc, raw, where), str(raw), where,
                           SHARE if share else PERSONS, flags))
     return out
+
+
+def _check_members(doc: Document, sheet: str, rows: Rows, top: int, region: int, oblast: int) -> None:
+    """The membership list must say what MACRO_MEMBERS says; "The city of Kyiv" is macro-region Kyiv."""
+    found: dict[str, set[str]] = {}
+    for i in range(top + 1, len(rows)):
+        name, member = text(at(rows, i, region)), text(at(rows, i, oblast))
+        if not name:
+            break
+        if not member and name.lower() == "the city of kyiv":
+            name, member = "Kyiv", "Kyiv"
+        found.setdefault(macro_key(name), set()).add(re.sub(r"\s+oblast$", "", member, flags=re.IGNORECASE))
+    if found != MACRO_MEMBERS:
+        raise LayoutChanged(doc.source_id, doc.url, f"{sheet!r}: macro-region membership changed: {found}")

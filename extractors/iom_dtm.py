@@ -23,7 +23,7 @@ from extractors.base import (
 from extractors.dtm_rounds import (
     Round, hint, loaded_rounds, rounds_from_resources, select_rounds, with_hint,
 )
-from extractors.dtm_tables import PERSONS, SHARE, oblast_table, region_table
+from extractors.dtm_tables import MACRO_MEMBERS, PERSONS, SHARE, macro_key, oblast_table, region_table
 from extractors.jsonutil import load_json
 from extractors.sheets import headers_seen, load_workbook
 
@@ -44,7 +44,6 @@ SOURCE = SourceInfo(
 DATASET = "ukraine-idp-estimates"
 MIN_OBLAST_ROWS = 24  # 24 oblasts are surveyed (not Crimea/Sevastopol), plus Kyiv city
 MAX_PERSONS = 10_000_000
-MACRO_REGIONS = {"west", "east", "north", "south", "centre", "kyiv"}
 
 
 class RoundsNotFetched(FetchError):
@@ -131,13 +130,16 @@ def _check_round(result: CheckResult, records: list[Record], label: str) -> None
         result.expect(len(oblasts) >= MIN_OBLAST_ROWS, f"{label}: {len(oblasts)} oblast rows >= {MIN_OBLAST_ROWS}")
     for name, rows in (("by current location", current), ("by origin", origin)):
         if rows:
-            seen = {r.geo.split("|", 1)[1].lower().replace("central", "centre").replace("center", "centre")
-                    for r in rows}
-            result.expect(MACRO_REGIONS <= seen, f"{label}: the six macro-regions {name} ({sorted(seen)})")
+            seen = {macro_key(r.geo.split("|", 1)[1]) for r in rows}
+            result.expect(set(MACRO_MEMBERS) <= seen, f"{label}: the six macro-regions {name} ({sorted(seen)})")
     bad = [r.locator for r in records if r.value is not None and not (
         0 <= r.value <= (1 if r.unit == SHARE else MAX_PERSONS))]
     result.expect(not bad, f"{label}: values within range ({len(bad)} outside: {bad[:5]})")
     _same_total(result, label, ("oblast IDPs", oblasts), ("macro-region IDPs by location", current))
+    for region in MACRO_MEMBERS if oblasts and current else ():
+        _same_total(result, label, (f"{region} oblasts' IDPs", [
+            r for r in oblasts if r.geo.rpartition("|")[2] in MACRO_MEMBERS[region]]),
+            (f"macro-region {region} IDPs", [r for r in current if macro_key(r.geo.split("|", 1)[1]) == region]))
     _same_total(result, label, ("macro-region IDPs by location", current), ("macro-region IDPs by origin", origin))
     for indicator in ("idps_share", "idps_by_origin_share"):
         shares = [r.value for r in records if r.indicator == indicator and r.value is not None]

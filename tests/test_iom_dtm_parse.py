@@ -186,6 +186,12 @@ def test_unknown_layout_names_sheets_and_headers():
     assert "'Current location of IDPs'" in str(err.value) and "# est. Departed" in str(err.value)
 
 
+def test_changed_macro_region_membership_is_a_layout_change():
+    content = edited(R13, "Sumska oblast", "Sumy oblast")  # derived: the grouping sheet renamed one member
+    with pytest.raises(LayoutChanged, match="membership changed"):
+        iom_dtm.parse(fetched(R13, content))
+
+
 def test_not_a_workbook_is_a_layout_change():
     with pytest.raises(LayoutChanged, match="not a readable workbook"):
         iom_dtm.parse(fetched(R14, read(SRC, R14)[:4000]))
@@ -207,6 +213,9 @@ def test_check_passes_on_the_three_rounds(r4, r13, r14):
     assert "oblast IDPs sum 5088000 matches macro-region IDPs by location sum 5088000" in joined
     assert "macro-region IDPs by location sum 7707000 matches macro-region IDPs by origin sum 7707000" in joined
     assert "round 14 (2023-09-30): idps_share parts sum to 1" in joined
+    # the publisher's Macro-regions_Oblasts grouping: oblasts add up to each macro-region (round 13)
+    assert "east oblasts' IDPs sum 1665000 matches macro-region east IDPs sum 1665000" in joined
+    assert "kyiv oblasts' IDPs sum 455000 matches macro-region kyiv IDPs sum 455000" in joined
 
 
 def test_check_fails_loudly(r13, r14):
@@ -214,6 +223,10 @@ def test_check_fails_loudly(r13, r14):
     broken = replace(r13, records=[replace(r, value=r.value + 100000) if r.geo == "macro-region|West"
                                    and r.indicator == "idps" else r for r in r13.records])
     assert any("matches macro-region IDPs by location" in f for f in iom_dtm.check([broken]).failed)
+    moved = replace(r13, records=[replace(r, value=r.value + 50000) if r.geo == "Kharkivska"
+                                  and r.indicator == "idps" else r for r in r13.records])
+    failed = iom_dtm.check([moved]).failed
+    assert any("east oblasts' IDPs sum 1715000" in f for f in failed)
     short = replace(r14, records=[r for r in r14.records if r.geo != "UA63|Kharkivska"][:30])
     assert any("oblast rows" in f for f in iom_dtm.check([short]).failed)
     huge = replace(r14, records=[replace(r14.records[0], value=5e7)] + r14.records[1:])

@@ -3,8 +3,9 @@
 ``fetch`` reads the HDX dataset metadata, picks rounds with ``select_rounds`` (dtm_rounds.py) and
 GETs each at its URL plus a fragment naming the HDX resource (dtm_rounds.with_hint); the metadata
 document is yielded too (it is where rounds 4 and 13 get their date; ``parse`` returns no records
-for it). A round whose GET fails does not stop the others: after the others are yielded,
-``RoundsNotFetched`` names every failed round and URL.
+for it). A round whose GET fails does not stop the others: it goes into ``options.failures`` as
+"<resource name>: <url>: <cause>", which the run reports as a failure of the source while the
+other rounds load.
 
 ``parse`` reads the tables of dtm_tables.py. The survey date is the workbook's own ``#date+reported``
 where it has one (round 14), else the HDX resource name in the URL fragment, else the file name
@@ -14,6 +15,8 @@ where it has one (round 14), else the HDX resource name in the URL fragment, els
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Iterable
 
 from extractors import hdx
@@ -21,13 +24,13 @@ from extractors.base import (
     CheckResult, Document, FetchError, FetchOptions, LayoutChanged, Parsed, Record, SourceClient, SourceInfo,
 )
 from extractors.dtm_rounds import (
-    Round, hint, loaded_rounds, rounds_from_resources, select_rounds, with_hint,
+    hint, loaded_rounds, rounds_from_resources, select_rounds, with_hint,
 )
 from extractors.dtm_tables import MACRO_MEMBERS, PERSONS, SHARE, macro_key, oblast_table, region_table
 from extractors.jsonutil import load_json
 from extractors.sheets import headers_seen, load_workbook
 
-__all__ = ["SOURCE", "fetch", "parse", "check", "select_rounds", "RoundsNotFetched"]
+__all__ = ["SOURCE", "check", "fetch", "parse", "recorded_rounds", "select_rounds"]
 
 SOURCE = SourceInfo(
     id="iom-dtm-idps",
@@ -46,15 +49,6 @@ MIN_OBLAST_ROWS = 24  # 24 oblasts are surveyed (not Crimea/Sevastopol), plus Ky
 MAX_PERSONS = 10_000_000
 
 
-class RoundsNotFetched(FetchError):
-    """Rounds whose GET failed, by name and URL; the other rounds were yielded before this."""
-
-    def __init__(self, failures: list[tuple[Round, str]]):
-        self.failures = failures
-        super().__init__(SOURCE.id, "; ".join(r.url for r, _ in failures),
-                         "; ".join(f"{r.name!r} ({r.url}): {cause}" for r, cause in failures))
-
-
 def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:
     meta = client.get(hdx.PACKAGE_SHOW, params={"id": DATASET})
     yield meta
@@ -65,16 +59,22 @@ def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:
         chosen = select_rounds(rounds, loaded_rounds(options.state), options.extra.get("rounds"))
     except ValueError as exc:
         raise FetchError(SOURCE.id, meta.url, str(exc)) from None
-    failures = []
     for round_ in chosen:
         try:
             doc = client.get(with_hint(round_.url, round_))
         except FetchError as exc:
-            failures.append((round_, exc.cause))
+            options.failures.append(f"{round_.name}: {round_.url}: {exc.cause}")
             continue
         yield doc
-    if failures:
-        raise RoundsNotFetched(failures)
+
+
+def recorded_rounds(archive: Path) -> list[int]:
+    """The rounds a replay archive holds (from its manifest's URL fragments): what `make run` backfills."""
+    manifest = Path(archive) / SOURCE.id / "manifest.json"
+    if not manifest.exists():
+        return []
+    entries = json.loads(manifest.read_text("utf-8"))["entries"]
+    return sorted({n for n in (hint(e["url"]).number for e in entries if "#" in e["url"]) if n is not None})
 
 
 def parse(doc: Document) -> Parsed:

@@ -8,7 +8,7 @@ from extractors import iom_dtm
 from extractors.base import Document
 from transforms import codes_ua
 from transforms.codes_ua import UnknownName, geo_code, macro_region_code, oblast_code, pcode_conflict, pcode_to_iso
-from un_replay import read, url_of
+from tests.un_replay import read, url_of
 
 ISO_3166_2_UA = {  # the 27 subdivisions of ISO 3166-2:UA
     "UA-05", "UA-07", "UA-09", "UA-12", "UA-14", "UA-18", "UA-21", "UA-23", "UA-26", "UA-30", "UA-32",

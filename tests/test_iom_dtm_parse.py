@@ -18,7 +18,7 @@ from extractors import iom_dtm
 from extractors.base import Document, LayoutChanged
 from extractors.dtm_rounds import Round, with_hint
 from extractors.locators import resolve
-from un_replay import read, url_of
+from tests.un_replay import read, url_of
 
 SRC = "iom-dtm-idps"
 R4, R13, R14 = ("round_4_idp_estimation_3_may_2022.xlsx", "round_13_idp_estimation_25_may_2023.xlsx",

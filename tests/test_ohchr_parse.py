@@ -11,7 +11,7 @@ import pytest
 from extractors import ohchr
 from extractors.base import Document, FetchOptions, LayoutChanged, Parsed
 from extractors.locators import resolve
-from un_replay import ReplayClient, read, url_of
+from tests.un_replay import ReplayClient, read, url_of
 
 SRC = "ohchr-casualties"
 CSV = "ocha_ukraine_key_figures_sheet_gid0_2022-05-02.csv"

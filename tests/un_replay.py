@@ -1,16 +1,18 @@
-"""A minimal offline client for the UN source tests: answers GETs from replay/<source>/manifest.json.
+"""Helpers for the UN source tests: the recorded documents, and the project's ReplayClient on them.
 
-Only for tests of ``fetch`` in these modules (the project's real replay lives in extractors/);
-a URL the manifest lacks raises FetchError naming it, as the real replay does.
+``ReplayClient(source_id)`` wraps ``extractors.client.ReplayClient`` (so the host allowlist and the
+exact-URL lookup are the real ones) with a throwaway snapshot store, and lists what was requested.
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
-from urllib.parse import urlencode
 
-from extractors.base import Document, FetchError
+from extractors import client, registry
+from extractors.base import Document
+from extractors.snapshots import SnapshotStore
 
 REPLAY = Path(__file__).resolve().parent.parent / "replay"
 
@@ -26,16 +28,12 @@ def url_of(source_id: str, name: str) -> str:
 
 class ReplayClient:
     def __init__(self, source_id: str):
-        self.source_id = source_id
-        manifest = json.loads((REPLAY / source_id / "manifest.json").read_text())
-        self.entries = {e["url"]: e for e in manifest["entries"]}
         self.requested: list[str] = []
+        self._store_dir = tempfile.TemporaryDirectory()
+        self._client = client.ReplayClient(registry.get(source_id).SOURCE, REPLAY,
+                                           SnapshotStore(self._store_dir.name),
+                                           lambda rec: self.requested.append(rec.url))
 
-    def get(self, url: str, params: dict[str, str] | None = None) -> Document:
-        full = f"{url}?{urlencode(params)}" if params else url
-        self.requested.append(full)
-        entry = self.entries.get(full)
-        if entry is None:
-            raise FetchError(self.source_id, full, "not in the replay archive")
-        return Document.from_bytes(self.source_id, full, read(self.source_id, entry["file"]),
-                                   content_type=entry["content_type"])
+    def get(self, url: str, params: dict[str, str] | None = None,
+            headers: dict[str, str] | None = None) -> Document:
+        return self._client.get(url, params, headers)

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import re
 
+from transforms.codes import UnknownName
+
 # ISO 3166-2:UA, HDX pcode, IOM spelling, other spellings
 OBLASTS = (
     ("UA-05", "UA05", "Vinnytska", ("Vinnytsia", "Vinnytsya")),
@@ -62,10 +64,6 @@ SPECIAL = {
     "other oblasts": "UA-OTHER",
 }
 MACRO_PREFIX = "macro-region|"
-
-
-class UnknownName(ValueError):
-    """A name no code list knows. Fails the batch: a silent drop would lose a figure."""
 
 
 def _key(name: str) -> str:

@@ -118,6 +118,7 @@ def check(parsed: list[Parsed]) -> CheckResult:
     for p in rounds:
         number = next((f[6:] for f in p.records[0].flags if f.startswith("round=")), "?")
         _check_round(result, p.records, f"round {number} ({p.reference_date})")
+        result.warnings.extend(f"round {number}: {w}" for w in p.warnings)  # shown in the run's report
     return result
 
 

@@ -7,6 +7,8 @@ from types import ModuleType
 
 SOURCE_MODULES = (
     "extractors.unhcr",
+    "extractors.iom_dtm",
+    "extractors.ohchr",
 )
 
 

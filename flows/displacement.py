@@ -5,8 +5,10 @@ from datetime import date
 from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
+from extractors import iom_dtm
 from flows.family import run_family
-from flows.params import FetchMode
+from flows.params import FetchMode, check_mode
+from sanctrace.settings import get_settings
 
 
 @flow(name="displacement", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True)
@@ -21,7 +23,9 @@ def displacement(sources: list[str] | None = None, fetch_mode: FetchMode | None 
         start: First reference date to fetch, where the source supports a window (YYYY-MM-DD).
         end: Last reference date to fetch, where the source supports a window (YYYY-MM-DD).
         force: Re-parse and re-load snapshots already parsed by this parser version (after a parser fix).
-        rounds: IOM DTM survey rounds to backfill besides the newest one (e.g. [4, 13]).
+        rounds: IOM DTM survey rounds to backfill besides the newest one (e.g. [4, 13]). Empty in replay mode backfills every round the replay archive holds.
     """
+    if not rounds and (check_mode(fetch_mode) or get_settings().fetch_mode) == "replay":
+        rounds = iom_dtm.recorded_rounds(get_settings().replay_archive)
     extra = {"rounds": rounds} if rounds else {}
     return run_family("displacement", sources, fetch_mode, start, end, force, extra)

@@ -21,6 +21,7 @@ from extractors.snapshots import SnapshotStore
 from sanctrace.settings import Settings, get_settings
 from transforms.common import Batch
 from warehouse import records as wh
+from warehouse.derivations import link_derivations
 from warehouse.engine import engine_for
 from warehouse.loader import LoadContext, LoadResult, load_in_transaction
 from warehouse.notices import load_designations, load_notices
@@ -173,6 +174,7 @@ def load_source(rt: Runtime, source_id: str, shas: list[str], force: bool = Fals
     ctx = LoadContext(source_id, source.parser_version, rt.flow_run_id, now)
     with rt.engine.begin() as conn:
         result = load_in_transaction(conn, [batch.observations], ctx)
+        link_derivations(conn, source_id)
         _load_eu(conn, source_id, batch, report, now)
         counts = {d.sha256: len(p.records) + len(p.notices) + len(p.designations) for d, p in parsed}
         wh.mark_parsed(conn, source_id, counts, source.parser_version, now, rt.flow_run_id)

@@ -1,0 +1,101 @@
+"""IOM DTM and OHCHR (via OCHA's sheet) end to end from the recorded documents into the warehouse,
+on SQLite and PostgreSQL: exact figures, the derived national IDP sum and its inputs, idempotence,
+a round that cannot be fetched, and `explain` reproducing a sample."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from extractors.base import FetchOptions
+from sanctrace import pipeline
+from sanctrace.explain import explain
+from warehouse.models import Derivation, Observation, Series
+
+IOM, OHCHR = "iom-dtm-idps", "ohchr-casualties"
+
+
+def current(rt, source: str) -> dict[tuple[str, str, date], Observation]:
+    with Session(rt.engine, expire_on_commit=False) as session:
+        rows = session.execute(select(Observation, Series.indicator, Series.geo)
+                            .join(Series, Series.id == Observation.series_id)
+                            .where(Observation.source_id == source, Observation.superseded_at.is_(None))).all()
+    return {(indicator, geo, obs.period_end): obs for obs, indicator, geo in rows}
+
+
+def inputs(rt, observation_id: int) -> list[int]:
+    with rt.engine.connect() as conn:
+        return list(conn.execute(select(Derivation.input_observation_id)
+                                 .where(Derivation.observation_id == observation_id)).scalars())
+
+
+def test_iom_rounds_load_with_exact_figures_and_a_derived_national_sum(rt):
+    report = pipeline.run_source(rt, IOM, FetchOptions(extra={"rounds": [4, 13]}))
+    assert report.ok, report.failures
+    obs = current(rt, IOM)
+    r14, r13, r4 = date(2023, 9, 30), date(2023, 5, 25), date(2022, 5, 3)
+    assert obs["idps", "UA-12", r14].value == 498000 and obs["returnees", "UA-12", r14].value == 323000
+    assert obs["idps", "UA-63", r14].value == 494000
+    luhansk = obs["idps", "UA-09", r14]
+    assert luhansk.value is None and luhansk.locator == "cell:Estimated Population!G26" and luhansk.raw == "n/a"
+    assert obs["idps", "UA-UNKNOWN", r14].value == 20000
+    assert obs["idps", "UA-63", r13].value == 689000
+    assert obs["idps", "UA-MACRO-WEST", r4].value == 2850000
+    assert obs["idps", "UA-30", r14].flags == "round=14,pcode_conflict=UA32"
+    assert obs["idps_share", "UA-12", r14].value == 0.14 and not obs["idps_share", "UA-12", r14].is_count
+    assert all(o.method == "published" for k, o in obs.items() if k[1] != "UKR")
+
+    national = {day: obs["idps", "UKR", day] for day in (r4, r13, r14)}
+    assert {d: o.value for d, o in national.items()} == {r4: 7707000, r13: 5088000, r14: 3674000}
+    assert all(o.method == "derived" for o in national.values())
+    summed = {d: sorted(inputs(rt, o.id)) for d, o in national.items()}
+    assert len(summed[r4]) == 6 and len(summed[r13]) == 25 and len(summed[r14]) == 25  # Luhanska "n/a" skipped
+    by_id = {o.id: o for o in obs.values()}
+    assert sum(by_id[i].value for i in summed[r14]) == 3674000
+    assert {by_id[i].period_end for i in summed[r13]} == {r13}
+
+
+def test_iom_second_run_adds_nothing_and_a_loaded_round_is_not_fetched_again(rt):
+    pipeline.run_source(rt, IOM, FetchOptions(extra={"rounds": [4, 13]}))
+    again = pipeline.run_source(rt, IOM, FetchOptions(extra={"rounds": [4, 13]}))
+    assert again.ok and again.new == 0 and again.revised == 0
+    options = FetchOptions(state=pipeline.source_state(rt, IOM))
+    shas, _ = pipeline.fetch_source(rt, IOM, options, "replay")
+    assert len(shas) == 2  # the metadata and round 14 (the newest), not rounds 4 and 13
+
+
+def test_iom_unfetchable_round_is_reported_and_the_others_load(rt):
+    report = pipeline.run_source(rt, IOM, FetchOptions(extra={"rounds": [12]}))
+    assert not report.ok
+    assert len(report.failures) == 1 and report.failures[0].startswith("Round 12 IDP Estimation 23 January 2023: https://")
+    assert report.new > 0 and current(rt, IOM)["idps", "UA-12", date(2023, 9, 30)].value == 498000
+
+
+def test_iom_explain_reproduces_published_and_derived_figures(rt):
+    pipeline.run_source(rt, IOM, FetchOptions(extra={"rounds": [13]}))
+    obs = current(rt, IOM)
+    dnipro = explain(rt, obs["idps", "UA-12", date(2023, 9, 30)].id)
+    assert dnipro["reproduced"] and dnipro["text_at_locator"] == "498000.0"
+    assert "#hdx_resource=Round+14" in dnipro["snapshot"]["url"]
+    national = explain(rt, obs["idps", "UKR", date(2023, 5, 25)].id)
+    assert national["reproduced"] and national["method"] == "derived" and len(national["derived_from"]) == 25
+    assert national["text_at_locator"].startswith("689000.0 + 625000.0")
+
+
+def test_ohchr_loads_cumulative_counts_citing_ohchr(rt):
+    report = pipeline.run_source(rt, OHCHR)
+    assert report.ok, report.failures
+    obs = current(rt, OHCHR)
+    assert len(obs) == 100
+    killed = obs["civilians_killed", "UKR", date(2022, 3, 27)]
+    assert killed.value == 1119 and killed.period_start == date(2022, 2, 24)
+    assert killed.cites_url == "https://www.ohchr.org/en/news/2022/03/ukraine-civilian-casualty-update-27-march-2022"
+    assert obs["civilians_injured", "UKR", date(2022, 3, 27)].value == 1790
+    assert (obs["civilians_killed", "UKR", date(2022, 3, 3)].value, obs["civilians_injured", "UKR", date(2022, 3, 3)].value) == (249, 553)
+    assert (obs["civilians_killed", "UKR", date(2022, 4, 25)].value, obs["civilians_injured", "UKR", date(2022, 4, 25)].value) == (2665, 3053)
+    assert obs["civilians_killed", "UKR", date(2022, 3, 25)].flags == "no_cited_document"
+    assert pipeline.run_source(rt, OHCHR).new == 0
+    chain = explain(rt, killed.id)
+    assert chain["reproduced"] and chain["text_at_locator"] == "1119" and chain["cites_url"] == killed.cites_url

@@ -11,7 +11,7 @@ and the English ``expression_title``. Virtuoso (which serves CELLAR) writes type
 
 One ``NoticeRecord`` per CELEX (kind legal_act): regime "RUS-833" / "RUS-269" from the act it
 relates to ("RUS-269+RUS-833" if both), url = ELI or the EUR-Lex page, locator = JSON pointer of
-the first row's ``celex``.
+the first row's ``celex`` value.
 """
 
 from __future__ import annotations
@@ -69,11 +69,11 @@ def parse(doc: Document) -> Parsed:
         act["regimes"].add(REGIMES[row["base"]])
         act["title"] = act["title"] or row.get("title", "")
         act["eli"] = act["eli"] or row.get("eli", "")
-        act["date"] = act["date"] or _day(doc, row.get("date"), pointer("results", "bindings", i, "date"))
+        act["date"] = act["date"] or _day(doc, row.get("date"), pointer("results", "bindings", i, "date", "value"))
     return Parsed(notices=[
         NoticeRecord(celex, "legal_act", "+".join(sorted(a["regimes"])), a["title"], a["date"], "",
                      a["eli"] or f"https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:{celex}",
-                     pointer("results", "bindings", a["i"], "celex"))
+                     pointer("results", "bindings", a["i"], "celex", "value"))
         for celex, a in acts.items()])
 
 
@@ -112,5 +112,5 @@ def check(parsed: list[Parsed]) -> CheckResult:
     for celex, regime in REGIMES.items():
         result.expect(celex in notices, f"the base act {celex} ({regime}) is found")
     undated = [n.id for n in notices.values() if n.published_on is None]
-    result.expect(not undated, f"every act has a date ({', '.join(undated[:5]) or 'all'})")
+    result.expect(not undated, "every act has a date" + (f" (missing: {', '.join(undated[:5])})" if undated else ""))
     return result

@@ -95,7 +95,10 @@ def parse(doc: Document) -> Parsed:
     main = re.search(r"<main\b[^>]*\bid=\"gsc-main-content\"[^>]*>", text)
     if not main:
         raise LayoutChanged(doc.source_id, doc.url, 'no <main id="gsc-main-content">')
-    blocks = htmltext.blocks(text, main.end(), text.find("</main>", main.end()))
+    end = text.find("</main>", main.end())
+    if end < 0:
+        raise LayoutChanged(doc.source_id, doc.url, "<main id=\"gsc-main-content\"> is never closed")
+    blocks = htmltext.blocks(text, main.end(), end)
     h1 = next((b for b in blocks if b.tag == "h1"), None)
     when = next((m for b in blocks if "gsc-eyebrow__item" in b.classes.split()
                  for m in [DATE.fullmatch(b.text)] if m), None)
@@ -117,7 +120,7 @@ def parse(doc: Document) -> Parsed:
                             "but none of the expected figure sentences matched")
     notice = NoticeRecord(url, "press_release", "RUS", h1.text, published.date(), "", url,
                           "text:%d-%d" % h1.span(0, len(h1.text)))
-    return Parsed(records=records, notices=[notice])
+    return Parsed(records=records, notices=[notice], reference_date=published.date())
 
 
 def _own_url(text: str, fallback: str) -> str:

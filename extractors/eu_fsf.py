@@ -28,6 +28,7 @@ from typing import Iterable
 
 from lxml import etree
 
+from extractors import celex as celex_numbers
 from extractors.base import (
     CheckResult, DesignationRecord, Document, FetchOptions, LayoutChanged, NoticeRecord, Parsed, Record,
     SourceClient, SourceInfo,
@@ -147,32 +148,25 @@ def _regulation(reg, shared: dict) -> dict:
     key = (tuple(reg.attrib.items()), url.text if url is not None else None)
     if key in shared:
         return shared[key]
-    shared[key] = {"number_title": reg.get("numberTitle", ""), "type": reg.get("regulationType", ""),
-            "programme": reg.get("programme", ""), "publication_date": reg.get("publicationDate", ""),
-            "entry_into_force": reg.get("entryIntoForceDate", ""), "logical_id": reg.get("logicalId", ""),
-            "url": (url.text or "").strip() if url is not None else "", "celex": celex(reg)}
+    shared[key] = {
+        "number_title": reg.get("numberTitle", ""), "type": reg.get("regulationType", ""),
+        "programme": reg.get("programme", ""), "publication_date": reg.get("publicationDate", ""),
+        "entry_into_force": reg.get("entryIntoForceDate", ""), "logical_id": reg.get("logicalId", ""),
+        "url": (url.text or "").strip() if url is not None else "", "celex": celex(reg)}
     return shared[key]
 
 
 def celex(reg) -> str:
-    """CELEX of a regulation element: from its URL, else from "N/YYYY" (to 2014) or "YYYY/N" (from 2015).
+    """CELEX of a regulation element: from its publication URL, else from its number (``celex.regulation``).
 
     The FSF lists regulations ("regulation" = the base act, "amendment" = an amending regulation), so
-    the CELEX sector/type is 3...R. The year that fits the publication year decides the reading.
+    the CELEX is read as a Regulation's (3YYYYRNNNN); other types get "".
     """
-    url = reg.findtext(f"{NS}publicationUrl") or ""
-    if found := re.search(r"CELEX(?::|%3A)(3\d{4}R\d{4})", url):
+    if found := celex_numbers.IN_URL.search(reg.findtext(f"{NS}publicationUrl") or ""):
         return found.group(1)
-    number = re.match(r"\s*(\d+)/(\d+)\b", reg.get("numberTitle", ""))
-    if not number or reg.get("regulationType") not in ("regulation", "amendment"):
+    if reg.get("regulationType") not in ("regulation", "amendment"):
         return ""
-    n, y = number.groups()
-    readings = [(int(y), int(n))] if len(y) == 4 and int(y) <= 2014 else []  # N/YYYY until 2014
-    readings += [(int(n), int(y))] if len(n) == 4 and int(n) >= 2015 else []  # YYYY/N since 2015
-    published = int((reg.get("publicationDate") or "0")[:4])
-    if len(readings) > 1 and published:
-        readings = [(year, num) for year, num in readings if 0 <= published - year <= 1]
-    return f"3{readings[0][0]}R{readings[0][1]:04d}" if len(readings) == 1 and readings[0][1] < 10000 else ""
+    return celex_numbers.regulation(reg.get("numberTitle", ""), int((reg.get("publicationDate") or "0")[:4]))
 
 
 def _notice(reg: dict, locator: str) -> NoticeRecord:

@@ -16,11 +16,11 @@ the first row's ``celex`` value.
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from pathlib import Path
 from typing import Iterable
 
+from extractors import celex as celex_numbers
 from extractors.base import (
     CheckResult, Document, FetchOptions, LayoutChanged, NoticeRecord, Parsed, SourceClient, SourceInfo,
 )
@@ -43,7 +43,6 @@ QUERY = (Path(__file__).with_name("eu_oj.rq")).read_text(encoding="utf-8")
 REGIMES = {"32014R0833": "RUS-833", "32014R0269": "RUS-269"}
 REQUIRED_VARS = ("celex", "base", "relation")
 TERM_TYPES = {"uri", "literal", "typed-literal", "bnode"}
-CELEX = re.compile(r"[0-9CE][0-9]{4}[A-Z]{1,2}[0-9]{4}(?:-[0-9]{8})?(?:R\([0-9]{2}\))?")
 MIN_NOTICES = 20  # the two base acts, 15+ packages amending 833/2014, implementing acts of 269/2014
 
 
@@ -72,7 +71,7 @@ def parse(doc: Document) -> Parsed:
         act["date"] = act["date"] or _day(doc, row.get("date"), pointer("results", "bindings", i, "date", "value"))
     return Parsed(notices=[
         NoticeRecord(celex, "legal_act", "+".join(sorted(a["regimes"])), a["title"], a["date"], "",
-                     a["eli"] or f"https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:{celex}",
+                     a["eli"] or celex_numbers.eurlex_url(celex),
                      pointer("results", "bindings", a["i"], "celex", "value"))
         for celex, a in acts.items()])
 
@@ -90,7 +89,7 @@ def _row(doc: Document, binding: object, i: int, variables: list[str]) -> dict[s
         row[name] = value.strip()
     for name in REQUIRED_VARS:
         need(doc, row, name, path)
-    if not CELEX.fullmatch(row["celex"]) or row["base"] not in REGIMES:
+    if not celex_numbers.PATTERN.fullmatch(row["celex"]) or row["base"] not in REGIMES:
         raise LayoutChanged(doc.source_id, doc.url,
                             f"{pointer(*path)[5:]}: celex {row['celex']!r} / base {row['base']!r} unexpected")
     return row

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-EXCERPT = Path(__file__).resolve().parent.parent / "replay" / "eu-fsf-consolidated" / "fsf_export_2024-12-11_first-entity_excerpt.xml"
+REPLAY = Path(__file__).resolve().parent.parent / "replay" / "eu-fsf-consolidated"
+EXCERPT = REPLAY / "fsf_export_2024-12-11_first-entity_excerpt.xml"
 PROGRAMMES = (b"UKR", b"RUS", b"BLR", b"IRQ", b"SYR", b"PRK", b"IRN", b"TAQA")
 
 

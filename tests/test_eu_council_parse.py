@@ -98,7 +98,8 @@ def test_notice_is_the_councils_own_url():
     assert notice.kind == "press_release" and notice.regime == "RUS"
     assert notice.title == "Russia’s war of aggression against Ukraine: EU adopts 15th package of restrictive measures"
     assert notice.published_on == date(2024, 12, 16)
-    assert locators.resolve(CONTENT, notice.locator) == "Russia&#x2019;s war of aggression against Ukraine: EU adopts 15th package of restrictive measures"
+    assert locators.resolve(CONTENT, notice.locator) == (
+        "Russia&#x2019;s war of aggression against Ukraine: EU adopts 15th package of restrictive measures")
 
 
 def test_notice_url_from_the_page_even_when_fetched_through_the_archive():
@@ -115,7 +116,7 @@ def test_the_councils_own_page_derived_from_the_real_bytes():
     archived, parsed = eu_council.parse(doc()), eu_council.parse(doc(own))
     assert figures(parsed) == EXPECTED
     assert parsed.notices[0].id == archived.notices[0].id == URL
-    for record, before in zip(parsed.records, archived.records):
+    for record, before in zip(parsed.records, archived.records, strict=True):
         assert locators.resolve(own, record.locator) == record.raw
         assert htmltext.strip_tags(record.raw) == htmltext.strip_tags(before.raw)
         assert not any(f.startswith("archive_capture:") for f in record.flags)

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path.insert(0, str(ROOT))
 LIMIT_MB = 300
 
 
@@ -51,7 +51,7 @@ def main() -> int:
     if options.child:
         child(options.child)
         return 0
-    import eu_fsf_build
+    from tests import eu_fsf_build
 
     with tempfile.TemporaryDirectory(prefix="sanctrace-fsf-bench-") as folder:
         path = Path(folder) / "xmlFullSanctionsList_1_1_built.xml"

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-import eu_fsf_build
+from tests import eu_fsf_build
 from extractors import eu_fsf, locators
 from extractors.base import Document, FetchOptions, LayoutChanged
 
@@ -119,7 +119,7 @@ def test_streaming_keeps_the_tree_small_in_a_fresh_process():
     """RSS growth while parsing a BUILT 55 MB file: a whole lxml tree would add ~8x the input (measured)."""
     code = (
         "import resource, sys; sys.path[:0] = [%r, %r]\n"
-        "import eu_fsf_build; from extractors import eu_fsf; from extractors.base import Document\n"
+        "from tests import eu_fsf_build; from extractors import eu_fsf; from extractors.base import Document\n"
         "data = eu_fsf_build.build(20000); before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "parsed = eu_fsf.parse(Document.from_bytes('eu-fsf-consolidated', 'built', data))\n"
         "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"

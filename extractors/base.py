@@ -149,6 +149,8 @@ class FetchOptions:
     extra: dict[str, Any] = field(default_factory=dict)
     # What the warehouse already knows, e.g. {"loaded_documents": {url: last_modified}}
     state: dict[str, Any] = field(default_factory=dict)
+    # Documents a source could not fetch while it still fetched the others ("name: url: cause").
+    failures: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -1,0 +1,30 @@
+# Every target sets up .venv first, so each works on a fresh clone with only Python 3.11+.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# Keep Prefect's state inside the project and send nothing outside this machine.
+export PREFECT_HOME ?= $(CURDIR)/data/prefect
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export DO_NOT_TRACK := 1
+export PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT := false
+
+.PHONY: setup run test serve bench reliability clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: setup  ## every source, from the bundled recorded documents, into data/warehouse.db
+	$(BIN)/sanctrace migrate
+	$(BIN)/sanctrace run
+
+test: setup  ## the whole suite (PostgreSQL half runs where SANCTRACE_TEST_POSTGRES_URL is set)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf data .pytest_cache

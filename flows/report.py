@@ -1,0 +1,68 @@
+"""What a person reads after a run: Prefect artifacts and a plain-text summary table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+COLUMNS = ("source", "docs", "304", "new", "unchanged", "revised", "failures")
+
+
+def summary_rows(reports: list[dict[str, Any]]) -> list[list[str]]:
+    return [[r["source_id"], str(r["documents"]), str(r["not_modified"]), str(r["new"]),
+             str(r["unchanged"]), str(r["revised"]), "; ".join(r["failures"]) or "-"] for r in reports]
+
+
+def summary_table(reports: list[dict[str, Any]]) -> str:
+    rows = [list(COLUMNS)] + summary_rows(reports)
+    widths = [max(len(row[i]) if i < 6 else min(len(row[i]), 60) for row in rows) for i in range(len(COLUMNS))]
+    lines = []
+    for row in rows:
+        cells = [row[i].ljust(widths[i]) if i == 0 else row[i].rjust(widths[i]) for i in range(6)]
+        lines.append("  ".join(cells) + "  " + row[6][:300])
+    return "\n".join(lines)
+
+
+def markdown(reports: list[dict[str, Any]], title: str) -> str:
+    parts = [f"# {title}", ""]
+    for r in reports:
+        status = "OK" if r["ok"] else "FAILED"
+        parts += [f"## {r['source_id']} ({r['family']}): {status}",
+                  f"- documents fetched: {r['documents']} (unchanged/304: {r['not_modified']}"
+                  + (", skipped: same bytes already parsed" if r["skipped_unchanged"] else "") + ")",
+                  f"- figures new / unchanged / revised: {r['new']} / {r['unchanged']} / {r['revised']}"]
+        if r.get("notices_new") or r.get("designations_listed") or r.get("designations_delisted"):
+            parts.append(f"- notices new: {r['notices_new']}; designations listed / de-listed: "
+                         f"{r['designations_listed']} / {r['designations_delisted']}")
+        for passed in r["checks"].get("passed", []):
+            parts.append(f"- assertion passed: {passed}")
+        for warning in r["checks"].get("warnings", []):
+            parts.append(f"- WARNING: {warning}")
+        for failure in r["failures"]:
+            parts.append(f"- FAILURE: {failure}")
+        parts += [f"- source document: <{url}>" for url in r["urls"]]
+        parts.append("")
+    return "\n".join(parts)
+
+
+def change_rows(reports: list[dict[str, Any]], limit: int = 500) -> list[dict[str, Any]]:
+    rows = []
+    for r in reports:
+        for c in r["changes"]:
+            rows.append({
+                "source": r["source_id"], "change": c["action"],
+                "series": "/".join(str(c[k]) for k in ("indicator", "geo", "partner", "commodity", "flow") if c[k]),
+                "unit": c["unit"], "period": f"{c['period_start']}..{c['period_end']}",
+                "old value": c["cur_value"], "new value": c["value"], "locator": c["locator"],
+                "source document": next((u for u in r["urls"]), ""),
+            })
+    return rows[:limit]
+
+
+def publish(reports: list[dict[str, Any]], key: str, title: str) -> None:
+    create_markdown_artifact(markdown=markdown(reports, title), key=f"{key}-summary",
+                             description=f"{title}: per-source summary")
+    changes = change_rows(reports)
+    create_table_artifact(table=changes or [{"change": "none", "series": "no new or revised figures"}],
+                          key=f"{key}-changes", description=f"{title}: new and revised figures")

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import flow
+from prefect.task_runners import ThreadPoolTaskRunner
+
+from flows.family import run_family
+from flows.params import FetchMode
+
+
+@flow(name="trade", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True)
+def trade(sources: list[str] | None = None, fetch_mode: FetchMode | None = None,
+          start: date | None = None, end: date | None = None, force: bool = False,
+          hs_codes: list[str] | None = None, reporters: list[str] | None = None,
+          partners: list[str] | None = None):
+    """Trade statistics: national releases (Kazakhstan, Kyrgyzstan), UN Comtrade, Eurostat Comext.
+
+    Args:
+        sources: Source ids to run; empty runs every trade source.
+        fetch_mode: "live" fetches from the publishers; "replay" answers from the recorded archive. Empty uses SANCTRACE_FETCH_MODE.
+        start: First reference period to request, where the source supports a window (YYYY-MM-DD).
+        end: Last reference period to request, where the source supports a window (YYYY-MM-DD).
+        force: Re-parse and re-load snapshots already parsed by this parser version (after a parser fix).
+        hs_codes: HS codes to watch instead of the settings' watch list (e.g. ["8542", "8806"]).
+        reporters: Transit reporters (ISO alpha-3) to watch instead of the settings' list (e.g. ["KAZ", "KGZ"]).
+        partners: Partners (ISO alpha-3, WLD for world) to watch instead of the settings' list (e.g. ["RUS", "WLD"]).
+    """
+    watch = {k: v for k, v in {"hs_codes": hs_codes, "reporters": reporters, "partners": partners}.items() if v}
+    return run_family("trade", sources, fetch_mode, start, end, force, {"watch": watch} if watch else {})

@@ -1,0 +1,221 @@
+"""Plain functions that run one source end to end: fetch -> snapshot -> parse -> check -> load.
+
+Flows call these inside tasks; tests call them directly without Prefect.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Engine
+
+from extractors import registry
+from extractors.base import CheckResult, Document, FetchOptions, Parsed, SourceAssertionFailed
+from extractors.client import FetchRecord, LiveClient, Previous, ReplayClient
+from extractors.http import HttpConfig, HttpSession
+from extractors.snapshots import SnapshotStore
+from sanctrace.settings import Settings, get_settings
+from transforms.common import Batch
+from warehouse import records as wh
+from warehouse.engine import engine_for
+from warehouse.loader import LoadContext, LoadResult, load_in_transaction
+from warehouse.notices import load_designations, load_notices
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    store: SnapshotStore
+    flow_run_id: str | None = None
+    _http: HttpSession | None = None
+
+    @property
+    def http(self) -> HttpSession:
+        if self._http is None:
+            s = self.settings
+            self._http = HttpSession(HttpConfig(
+                s.user_agent, s.connect_timeout, s.read_timeout, s.min_host_interval,
+                s.max_response_bytes, s.retry_total, s.retry_backoff, s.retry_max_wait))
+        return self._http
+
+
+def runtime(settings: Settings | None = None, flow_run_id: str | None = None) -> Runtime:
+    settings = settings or get_settings()
+    return Runtime(settings, engine_for(settings.warehouse_url), SnapshotStore(settings.snapshot_store),
+                   flow_run_id)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class SourceReport:
+    source_id: str
+    family: str
+    documents: int = 0
+    not_modified: int = 0
+    new: int = 0
+    unchanged: int = 0
+    revised: int = 0
+    older: int = 0
+    skipped_unchanged: bool = False
+    notices_new: int = 0
+    designations_listed: int = 0
+    designations_delisted: int = 0
+    urls: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    checks: dict[str, list[str]] = field(default_factory=dict)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "ok": self.ok}
+
+
+def register_sources(rt: Runtime) -> None:
+    wh.upsert_sources(rt.engine, (_source_row(m.SOURCE) for m in registry.modules().values()))
+
+
+def _source_row(source) -> dict[str, Any]:
+    return {"id": source.id, "family": source.family, "publisher": source.publisher, "name": source.name,
+            "homepage": source.homepage, "licence": source.licence, "cadence": source.cadence,
+            "parser_version": source.parser_version}
+
+
+def source_state(rt: Runtime, source_id: str) -> dict[str, Any]:
+    """What the warehouse knows of a source, handed to its fetch() for change detection."""
+    return {"documents": wh.parsed_documents(rt.engine, source_id)}
+
+
+def fetch_source(rt: Runtime, source_id: str, options: FetchOptions, mode: str) -> tuple[list[str], int]:
+    """Fetch every document the source declares; returns (snapshot hashes, how many were 304)."""
+    module = registry.get(source_id)
+    client = _client(rt, module.SOURCE, mode)
+    docs = list(module.fetch(client, options))
+    return [d.sha256 for d in docs], sum(d.not_modified for d in docs)
+
+
+def _client(rt: Runtime, source, mode: str):
+    record = lambda rec: _record(rt, rec)  # noqa: E731
+    if mode == "replay":
+        return ReplayClient(source, rt.settings.replay_archive, rt.store, record)
+    return LiveClient(source, rt.http, rt.store, lambda url: _previous(rt, url), record)
+
+
+def _previous(rt: Runtime, url: str) -> Previous | None:
+    row = wh.previous_fetch(rt.engine, url)
+    return Previous(**row) if row and rt.store.exists(row["sha256"]) else None
+
+
+def _record(rt: Runtime, rec: FetchRecord) -> None:
+    fetch = {"source_id": rec.source_id, "url": rec.url, "fetched_at": rec.fetched_at,
+             "http_status": rec.status, "sha256": rec.sha256, "not_modified": rec.not_modified,
+             "mode": rec.mode, "error": rec.error, "flow_run_id": rt.flow_run_id}
+    snapshot = None
+    if rec.sha256 and not rec.not_modified:
+        url, _, query = rec.url.partition("?")
+        snapshot = {"sha256": rec.sha256, "source_id": rec.source_id, "url": rec.url, "query": query,
+                    "fetched_at": rec.fetched_at, "http_status": rec.status or 0,
+                    "content_type": rec.content_type, "etag": rec.etag, "last_modified": rec.last_modified,
+                    "headers": rec.headers, "size_bytes": rec.size, "storage_uri": rec.storage_uri,
+                    "flow_run_id": rt.flow_run_id}
+    wh.record_fetch(rt.engine, fetch, snapshot)
+
+
+def read_documents(rt: Runtime, source_id: str, shas: list[str]) -> list[Document]:
+    rows = wh.snapshot_rows(rt.engine, shas)
+    docs = []
+    for sha in dict.fromkeys(shas):
+        row = rows[sha]
+        docs.append(Document(source_id, row["url"], rt.store.get(sha), sha, row["content_type"],
+                             row["fetched_at"], row["http_status"]))
+    return docs
+
+
+def parse_documents(source_id: str, docs: list[Document]) -> tuple[list[tuple[Document, Parsed]], CheckResult]:
+    module = registry.get(source_id)
+    parsed = [(doc, module.parse(doc)) for doc in docs]
+    checks = module.check([p for _, p in parsed])
+    if checks.failed:
+        raise SourceAssertionFailed(source_id, checks.failed)
+    return parsed, checks
+
+
+def transform(source_id: str, parsed: list[tuple[Document, Parsed]]) -> Batch:
+    family = registry.get(source_id).SOURCE.family
+    return importlib.import_module(f"transforms.{family}").normalise(source_id, parsed)
+
+
+def load_source(rt: Runtime, source_id: str, shas: list[str], force: bool = False) -> SourceReport:
+    """Parse, check, transform and load the fetched snapshots in one transaction."""
+    source = registry.get(source_id).SOURCE
+    report = SourceReport(source_id, source.family, documents=len(set(shas)))
+    now = utcnow()
+    if not force and shas and wh.already_parsed(rt.engine, source_id, shas, source.parser_version):
+        report.skipped_unchanged = True
+        report.unchanged = wh.touch_unchanged(rt.engine, source_id, shas, now)
+        return report
+    docs = read_documents(rt, source_id, shas)
+    report.urls = [d.url for d in docs]
+    parsed, checks = parse_documents(source_id, docs)
+    report.checks = {"passed": checks.passed, "warnings": checks.warnings}
+    batch = transform(source_id, parsed)
+    ctx = LoadContext(source_id, source.parser_version, rt.flow_run_id, now)
+    with rt.engine.begin() as conn:
+        result = load_in_transaction(conn, [batch.observations], ctx)
+        _load_eu(conn, source_id, batch, report, now)
+        counts = {d.sha256: len(p.records) + len(p.notices) + len(p.designations) for d, p in parsed}
+        wh.mark_parsed(conn, source_id, counts, source.parser_version, now, rt.flow_run_id)
+        wh.mark_success(conn, source_id, now)
+    _count(report, result)
+    return report
+
+
+def _load_eu(conn, source_id: str, batch: Batch, report: SourceReport, now: datetime) -> None:
+    if batch.notices:
+        report.notices_new, _ = load_notices(conn, [_notice_row(n, sha, source_id) for n, sha in batch.notices], now)
+    if batch.designations:
+        rows = [_designation_row(d, sha) for d, sha in batch.designations]
+        counts = load_designations(conn, source_id, rows, batch.reference_date, now, full_list=True)
+        report.designations_listed, report.designations_delisted = counts.listed, counts.delisted
+
+
+def _notice_row(n, sha: str, source_id: str) -> dict[str, Any]:
+    return {"id": n.id, "kind": n.kind, "regime": n.regime, "title": n.title, "published_on": n.published_on,
+            "oj_reference": n.oj_reference, "url": n.url, "source_id": source_id, "snapshot_sha256": sha,
+            "locator": n.locator}
+
+
+def _designation_row(d, sha: str) -> dict[str, Any]:
+    return {"eu_reference": d.eu_reference, "logical_id": d.logical_id, "regime": d.regime, "name": d.name,
+            "entity_type": d.entity_type, "listed_on": d.listed_on, "legal_basis": d.legal_basis,
+            "snapshot_sha256": sha, "locator": d.locator, "details": d.details}
+
+
+def _count(report: SourceReport, result: LoadResult) -> None:
+    report.new, report.unchanged, report.revised, report.older = (
+        result.new, result.unchanged, result.revised, result.older)
+    report.changes = result.changes
+
+
+def run_source(rt: Runtime, source_id: str, options: FetchOptions | None = None, mode: str | None = None,
+               force: bool = False) -> SourceReport:
+    """Fetch and load one source; any error becomes a failure in the report, never an exception."""
+    options = options or FetchOptions(force=force)
+    family = registry.get(source_id).SOURCE.family
+    try:
+        shas, not_modified = fetch_source(rt, source_id, options, mode or rt.settings.fetch_mode)
+        report = load_source(rt, source_id, shas, force)
+        report.not_modified = not_modified
+    except Exception as exc:  # noqa: BLE001 (a failing source must never silence the others)
+        report = SourceReport(source_id, family, failures=[f"{type(exc).__name__}: {exc}"])
+    report.failures.extend(options.failures)
+    return report

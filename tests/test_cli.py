@@ -1,0 +1,42 @@
+"""The command line as a user runs it."""
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import replay_file
+
+SUB = replay_file("unhcr-ukraine-refugees", "sublocation_widget283575_popgroups5459-5478_2022-08-05.json")
+
+
+def sanctrace(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sanctrace.cli", *args], capture_output=True, text=True, **kw)
+
+
+def test_parse_prints_one_json_object_per_value():
+    result = sanctrace("parse", "unhcr-ukraine-refugees", str(SUB))
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 44
+    assert {"value", "unit", "locator", "indicator", "geo", "period_start"} <= set(rows[0])
+    assert rows[1]["geo"] == "Poland" and rows[1]["value"] == 1256568
+
+
+def test_parse_exits_2_on_a_layout_it_does_not_know(tmp_path):
+    changed = tmp_path / "changed.json"
+    changed.write_bytes(SUB.read_bytes().replace(b'"data"', b'"rows"'))  # derived from the real file
+    result = sanctrace("parse", "unhcr-ukraine-refugees", str(changed))
+    assert result.returncode == 2 and "layout changed" in result.stderr and "data" in result.stderr
+
+
+def test_parse_unknown_source_exits_2():
+    assert sanctrace("parse", "nope", str(SUB)).returncode == 2
+
+
+def test_sources_lists_every_source_as_json(tmp_path):
+    env = {"SANCTRACE_WAREHOUSE_URL": f"sqlite:///{tmp_path}/none.db", "PATH": "/usr/bin:/bin"}
+    result = sanctrace("sources", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert "unhcr-ukraine-refugees" in {r["id"] for r in rows}
+    assert all(r["landing_urls"] and r["cadence"] for r in rows)

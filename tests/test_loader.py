@@ -1,0 +1,117 @@
+"""The loader on SQLite and PostgreSQL: idempotent, revision-keeping, all-or-nothing."""
+
+from datetime import date, datetime, timezone
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select, text
+
+from sanctrace import pipeline
+from warehouse.loader import STAGE_COLS, LoadContext, LoadError, load_observations
+from warehouse.models import Observation, Series
+
+SOURCE = "unhcr-ukraine-refugees"
+
+
+def frame(values: dict[str, float | None], vintage: date | None = None, sha: str | None = None) -> pd.DataFrame:
+    rows = [{
+        "indicator": "refugees_from_ukraine_recorded", "geo": geo, "partner": "UKR", "commodity": "",
+        "flow": "", "unit": "persons", "period_start": date(2022, 8, 1), "period_end": date(2022, 8, 1),
+        "value": value, "is_count": True, "method": "published", "locator": f"json:/data/{i}/individuals",
+        "raw": str(value), "published_unit": "persons", "cites_url": None, "vintage": vintage, "flags": "",
+        "snapshot_sha256": sha,
+    } for i, (geo, value) in enumerate(values.items())]
+    return pd.DataFrame(rows, columns=list(STAGE_COLS))
+
+
+def count(rt, current_only: bool = False) -> int:
+    query = select(func.count()).select_from(Observation)
+    if current_only:
+        query = query.where(Observation.superseded_at.is_(None))
+    with rt.engine.connect() as conn:
+        return conn.execute(query).scalar_one()
+
+
+def ctx(**kw) -> LoadContext:
+    return LoadContext(SOURCE, "1", **kw)
+
+
+def test_second_load_adds_nothing_and_moves_last_seen(rt):
+    first = load_observations(rt.engine, frame({"POL": 1256568, "DEU": 915000}), ctx())
+    later = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    second = load_observations(rt.engine, frame({"POL": 1256568, "DEU": 915000}), ctx(now=later))
+    assert (first.new, second.new, second.unchanged, second.revised) == (2, 0, 2, 0)
+    assert count(rt) == 2
+    with rt.engine.connect() as conn:
+        seen = conn.execute(select(Observation.last_seen_at)).scalars().all()
+    assert all(s.replace(tzinfo=timezone.utc) == later for s in seen)
+
+
+def test_revised_value_keeps_both_versions(rt):
+    load_observations(rt.engine, frame({"POL": 1256568}), ctx())
+    result = load_observations(rt.engine, frame({"POL": 1300000}), ctx())
+    assert (result.new, result.revised) == (0, 1)
+    assert result.changes[0]["cur_value"] == 1256568 and result.changes[0]["value"] == 1300000
+    with rt.engine.connect() as conn:
+        versions = conn.execute(select(Observation.value, Observation.superseded_at)
+                                .order_by(Observation.id)).all()
+    assert versions[0][0] == 1256568 and versions[0][1] is not None
+    assert versions[1] == (1300000, None)
+
+
+def test_older_release_does_not_replace_the_current_version(rt):
+    load_observations(rt.engine, frame({"RUS": 5007142.52335}, vintage=date(2022, 7, 1)), ctx())
+    result = load_observations(rt.engine, frame({"RUS": 5007142.5}, vintage=date(2021, 7, 1)), ctx())
+    assert (result.older, result.revised) == (1, 0)
+    with rt.engine.connect() as conn:
+        current = conn.execute(select(Observation.value).where(Observation.superseded_at.is_(None))).scalars().all()
+    assert current == [5007142.52335] and count(rt) == 2
+    again = load_observations(rt.engine, frame({"RUS": 5007142.5}, vintage=date(2021, 7, 1)), ctx())
+    assert again.older == 1 and count(rt) == 2  # the historical version is not added twice
+
+
+def test_failure_in_the_middle_leaves_the_warehouse_as_it_was(rt):
+    load_observations(rt.engine, frame({"POL": 1256568}), ctx())
+    good = frame({"POL": 1300000, "DEU": 915000})
+    bad = frame({"FRA": -5})  # a negative count breaks the CHECK constraint after staging
+    with pytest.raises(Exception):
+        load_observations(rt.engine, [good, bad], ctx())
+    assert count(rt) == 1 and count(rt, current_only=True) == 1
+    with rt.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Series)).scalar_one() == 1
+        assert conn.execute(select(Observation.value)).scalar_one() == 1256568
+
+
+def test_same_figure_twice_in_a_batch_is_refused(rt):
+    twice = pd.concat([frame({"POL": 1}), frame({"POL": 2})])
+    with pytest.raises(LoadError, match="same figure twice"):
+        load_observations(rt.engine, twice, ctx())
+    assert count(rt) == 0
+
+
+def test_missing_value_is_kept_as_missing_not_zero(rt):
+    load_observations(rt.engine, frame({"LUX": None}), ctx())
+    with rt.engine.connect() as conn:
+        assert conn.execute(select(Observation.value)).scalar_one() is None
+    assert load_observations(rt.engine, frame({"LUX": None}), ctx()).unchanged == 1
+
+
+def test_check_constraints_hold_in_the_database(rt):
+    with pytest.raises(Exception), rt.engine.begin() as conn:
+        conn.execute(text("""INSERT INTO series (indicator, geo, partner, commodity, flow, unit)
+                             VALUES ('x', 'POL', '', '', '', 'persons')"""))
+        conn.execute(text("""INSERT INTO observation (series_id, period_start, period_end, value, is_count, method,
+            source_id, locator, raw, published_unit, parser_version, first_seen_at, last_seen_at, flags)
+            VALUES (1, '2022-08-02', '2022-08-01', 1, true, 'published', :s, 'l', '', '', '1',
+                    '2022-01-01', '2022-01-01', '')"""), {"s": SOURCE})
+
+
+def test_pipeline_loads_unhcr_and_skips_unchanged(rt):
+    first = pipeline.run_source(rt, SOURCE)
+    assert first.ok, first.failures
+    assert (first.documents, first.new) == (2, 113)
+    second = pipeline.run_source(rt, SOURCE)
+    assert second.skipped_unchanged and second.new == 0 and second.unchanged == 113
+    forced = pipeline.run_source(rt, SOURCE, force=True)
+    assert (forced.new, forced.unchanged, forced.revised) == (0, 113, 0)
+    assert count(rt) == 113

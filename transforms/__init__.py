@@ -1,0 +1,1 @@
+"""Normalise and validate: one module per family. Never imports flows/."""

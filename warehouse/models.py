@@ -1,0 +1,170 @@
+"""Warehouse tables (DESIGN.md). Natural keys include the reference period; CHECKs guard the obvious."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Optional
+
+from sqlalchemy import CheckConstraint, Column, Float, Index, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+
+class Source(SQLModel, table=True):
+    id: str = Field(primary_key=True)
+    family: str
+    publisher: str
+    name: str
+    homepage: str
+    licence: str
+    cadence: str
+    parser_version: str
+    last_success_at: Optional[datetime] = None
+
+
+class Snapshot(SQLModel, table=True):
+    """One stored document, named by the SHA-256 of its bytes."""
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    source_id: str = Field(foreign_key="source.id", index=True)
+    url: str
+    method: str = "GET"
+    query: str = ""
+    fetched_at: datetime
+    http_status: int
+    content_type: str = ""
+    etag: Optional[str] = None
+    last_modified: Optional[str] = None
+    headers: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    size_bytes: int = Field(sa_column_kwargs={"nullable": False})
+    storage_uri: str
+    flow_run_id: Optional[str] = None
+
+    __table_args__ = (CheckConstraint("size_bytes >= 0", name="ck_snapshot_size"),)
+
+
+class Fetch(SQLModel, table=True):
+    """Every request made (or replayed), including 304s and failures."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source_id: str = Field(index=True)
+    url: str
+    fetched_at: datetime
+    http_status: Optional[int] = None
+    sha256: Optional[str] = Field(default=None, max_length=64)
+    not_modified: bool = False
+    mode: str = "live"
+    error: Optional[str] = None
+    flow_run_id: Optional[str] = None
+
+
+class ParsedDocument(SQLModel, table=True):
+    """A snapshot already parsed and loaded by a parser version: unchanged input skips the work."""
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    parser_version: str = Field(primary_key=True)
+    source_id: str = Field(primary_key=True)
+    parsed_at: datetime
+    records: int
+    flow_run_id: Optional[str] = None
+
+
+class Series(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    indicator: str
+    geo: str
+    partner: str = ""
+    commodity: str = ""
+    flow: str = ""
+    unit: str
+
+    __table_args__ = (
+        UniqueConstraint("indicator", "geo", "partner", "commodity", "flow", "unit", name="uq_series"),
+    )
+
+
+class Observation(SQLModel, table=True):
+    """One version of a value. The current version has superseded_at NULL."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    series_id: int = Field(foreign_key="series.id")
+    period_start: date
+    period_end: date
+    value: Optional[float] = Field(default=None, sa_column=Column(Float(precision=53)))
+    is_count: bool = True
+    method: str = "published"  # published | derived
+    source_id: str = Field(foreign_key="source.id")
+    snapshot_sha256: Optional[str] = Field(default=None, foreign_key="snapshot.sha256")
+    locator: str
+    raw: str = ""
+    published_unit: str = ""
+    parser_version: str
+    flow_run_id: Optional[str] = None
+    first_seen_at: datetime
+    last_seen_at: datetime
+    superseded_at: Optional[datetime] = None
+    cites_url: Optional[str] = None
+    vintage: Optional[date] = None
+    flags: str = ""
+
+    __table_args__ = (
+        CheckConstraint("period_start <= period_end", name="ck_obs_period"),
+        CheckConstraint("NOT is_count OR value IS NULL OR value >= 0", name="ck_obs_count"),
+        CheckConstraint("method IN ('published', 'derived')", name="ck_obs_method"),
+        Index(
+            "uq_obs_current", "series_id", "period_start", "period_end", "source_id", unique=True,
+            sqlite_where=text("superseded_at IS NULL"), postgresql_where=text("superseded_at IS NULL"),
+        ),
+        Index("ix_obs_snapshot", "snapshot_sha256"),
+        Index("ix_obs_source_series", "source_id", "series_id"),
+    )
+
+
+class Derivation(SQLModel, table=True):
+    """Which observations a derived figure was computed from."""
+
+    observation_id: int = Field(foreign_key="observation.id", primary_key=True)
+    input_observation_id: int = Field(foreign_key="observation.id", primary_key=True)
+
+
+class Notice(SQLModel, table=True):
+    id: str = Field(primary_key=True)  # CELEX number or the page's URL
+    kind: str
+    regime: str
+    title: str
+    published_on: Optional[date] = None
+    oj_reference: str = ""
+    url: str
+    source_id: str = Field(foreign_key="source.id")
+    snapshot_sha256: Optional[str] = Field(default=None, foreign_key="snapshot.sha256")
+    locator: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+    __table_args__ = (CheckConstraint("kind IN ('legal_act', 'press_release')", name="ck_notice_kind"),)
+
+
+class Designation(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    eu_reference: str = ""
+    logical_id: str
+    regime: str
+    name: str
+    entity_type: str
+    listed_on: Optional[date] = None
+    legal_basis: str = ""
+    delisted_at: Optional[date] = None
+    source_id: str = Field(foreign_key="source.id")
+    snapshot_sha256: Optional[str] = Field(default=None, foreign_key="snapshot.sha256")
+    locator: str
+    details: str = Field(default="{}", sa_column=Column(Text, nullable=False))
+    first_seen_at: datetime
+    last_seen_at: datetime
+
+    __table_args__ = (
+        CheckConstraint("delisted_at IS NULL OR listed_on IS NULL OR listed_on <= delisted_at",
+                        name="ck_designation_dates"),
+        Index(
+            "uq_designation_current", "source_id", "logical_id", unique=True,
+            sqlite_where=text("delisted_at IS NULL"), postgresql_where=text("delisted_at IS NULL"),
+        ),
+    )

@@ -1,0 +1,94 @@
+"""Provenance bookkeeping: sources, snapshots, fetches and which snapshots were already parsed."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any, Iterable
+
+from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from warehouse.models import Fetch, Observation, ParsedDocument, Snapshot, Source
+
+
+def _insert(conn: Connection, table):
+    dialect = postgresql if conn.engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def upsert_sources(engine: Engine, sources: Iterable[dict[str, Any]]) -> None:
+    with engine.begin() as conn:
+        for source in sources:
+            stmt = _insert(conn, Source.__table__).values(**source)
+            fields = {k: stmt.excluded[k] for k in source if k != "id"}
+            conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=fields))
+
+
+def record_fetch(engine: Engine, fetch: dict[str, Any], snapshot: dict[str, Any] | None) -> None:
+    """One fetch row, and the snapshot row the first time its bytes are seen."""
+    with engine.begin() as conn:
+        if snapshot is not None:
+            row = {**snapshot, "headers": json.dumps(snapshot.get("headers", {}), sort_keys=True)}
+            conn.execute(_insert(conn, Snapshot.__table__).values(**row)
+                         .on_conflict_do_nothing(index_elements=["sha256"]))
+        conn.execute(Fetch.__table__.insert().values(**fetch))
+
+
+def previous_fetch(engine: Engine, url: str) -> dict[str, Any] | None:
+    """The stored snapshot of the newest successful fetch of this URL."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(Snapshot.sha256, Snapshot.etag, Snapshot.last_modified)
+            .join(Fetch, Fetch.sha256 == Snapshot.sha256)
+            .where(Fetch.url == url, Fetch.sha256.is_not(None))
+            .order_by(Fetch.id.desc()).limit(1)).mappings().first()
+    return dict(row) if row else None
+
+
+def snapshot_rows(engine: Engine, shas: list[str]) -> dict[str, dict[str, Any]]:
+    with engine.connect() as conn:
+        rows = conn.execute(select(Snapshot).where(Snapshot.sha256.in_(shas))).mappings().all()
+    return {r["sha256"]: dict(r) for r in rows}
+
+
+def already_parsed(engine: Engine, source_id: str, shas: list[str], parser_version: str) -> bool:
+    with engine.connect() as conn:
+        done = conn.execute(select(func.count()).select_from(ParsedDocument).where(
+            ParsedDocument.source_id == source_id, ParsedDocument.parser_version == parser_version,
+            ParsedDocument.sha256.in_(shas))).scalar_one()
+    return done == len(set(shas))
+
+
+def touch_unchanged(engine: Engine, source_id: str, shas: list[str], now: datetime) -> int:
+    """An unchanged snapshot was seen again: its current figures were seen again too."""
+    with engine.begin() as conn:
+        result = conn.execute(update(Observation).where(
+            Observation.source_id == source_id, Observation.snapshot_sha256.in_(shas),
+            Observation.superseded_at.is_(None)).values(last_seen_at=now))
+        return result.rowcount or 0
+
+
+def mark_parsed(conn: Connection, source_id: str, counts: dict[str, int], parser_version: str,
+                now: datetime, flow_run_id: str | None) -> None:
+    for sha, records in counts.items():
+        stmt = _insert(conn, ParsedDocument.__table__).values(
+            sha256=sha, parser_version=parser_version, source_id=source_id, parsed_at=now,
+            records=records, flow_run_id=flow_run_id)
+        conn.execute(stmt.on_conflict_do_nothing())
+
+
+def mark_success(conn: Connection, source_id: str, now: datetime) -> None:
+    conn.execute(update(Source).where(Source.id == source_id).values(last_success_at=now))
+
+
+def parsed_documents(engine: Engine, source_id: str) -> dict[str, dict[str, Any]]:
+    """URL -> the newest snapshot of it that was parsed, for a source's own change detection."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Snapshot.url, Snapshot.sha256, Snapshot.fetched_at, Snapshot.last_modified,
+                   Snapshot.etag, ParsedDocument.parsed_at)
+            .join(ParsedDocument, ParsedDocument.sha256 == Snapshot.sha256)
+            .where(ParsedDocument.source_id == source_id)
+            .order_by(ParsedDocument.parsed_at)).mappings().all()
+    return {r["url"]: dict(r) for r in rows}

@@ -39,7 +39,9 @@ SOURCE = SourceInfo(
     parser_version="1",
 )
 ENDPOINT = "https://publications.europa.eu/webapi/rdf/sparql"
-QUERY = (Path(__file__).with_name("eu_oj.rq")).read_text(encoding="utf-8")
+QUERY_FILE = Path(__file__).with_name("eu_oj.rq")
+QUERY = "".join(line for line in QUERY_FILE.read_text(encoding="utf-8").splitlines(True)
+                if not line.startswith("#"))  # the file's comment lines are not sent
 REGIMES = {"32014R0833": "RUS-833", "32014R0269": "RUS-269"}
 REQUIRED_VARS = ("celex", "base", "relation")
 TERM_TYPES = {"uri", "literal", "typed-literal", "bnode"}

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 import pytest
 
 from extractors import eu_oj, locators
-from extractors.base import Document, FetchOptions, LayoutChanged
+from extractors.base import Document, FetchError, FetchOptions, LayoutChanged
 
 REPLAY = Path(__file__).resolve().parent.parent / "replay" / "eu-oj-acts"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -154,13 +154,26 @@ def test_fetch_sends_the_query_file_and_the_json_format():
     ((url, params),) = client.asked
     assert url == "https://publications.europa.eu/webapi/rdf/sparql"
     assert list(params) == ["query", "format"] and params["format"] == "application/sparql-results+json"
-    query = (Path(eu_oj.__file__).with_name("eu_oj.rq")).read_text(encoding="utf-8")
-    assert params["query"] == query
+    text = (Path(eu_oj.__file__).with_name("eu_oj.rq")).read_text(encoding="utf-8")
+    query = params["query"]
+    assert query == "".join(line for line in text.splitlines(True) if not line.startswith("#"))
+    assert query.startswith("PREFIX cdm: <http://publications.europa.eu/ontology/cdm#>")
     for term in ("cdm:resource_legal_id_celex", "cdm:work_date_document", "cdm:resource_legal_amends_resource_legal",
                  "cdm:resource_legal_based_on_resource_legal", "cdm:resource_legal_eli", "cdm:expression_title",
                  "cdm:work_has_resource-type", '"32014R0833"', '"32014R0269"'):
         assert term in query
     assert len(url + "?" + urlencode(params)) < 8000  # fits a GET
+
+
+def test_replay_has_no_answer_for_the_query(tmp_path):
+    from extractors.client import ReplayClient
+    from extractors.snapshots import SnapshotStore
+
+    fetches = []
+    client = ReplayClient(eu_oj.SOURCE, REPLAY.parent, SnapshotStore(str(tmp_path)), fetches.append)
+    with pytest.raises(FetchError, match="not in the replay archive"):
+        list(eu_oj.fetch(client, FetchOptions()))
+    assert fetches[0].url.startswith(eu_oj.ENDPOINT + "?query=PREFIX+cdm")
 
 
 def test_no_made_up_response_is_in_replay():

@@ -93,7 +93,10 @@ def parse(doc: Document) -> Parsed:
 
 
 def _is(attribute: str, value: str) -> str:
-    return f"@{attribute}='{value}'" if value else f"not(normalize-space(@{attribute}))"
+    if not value:
+        return f"not(normalize-space(@{attribute}))"
+    quote = '"' if "'" in value else "'"
+    return f"@{attribute}={quote}{value}{quote}"
 
 
 def _export(doc: Document, root) -> tuple[date, tuple[str, ...]]:
@@ -117,7 +120,7 @@ def _entity(doc: Document, elem, notices: dict, shared: dict, warnings: list[str
     where = f"//{LN.format('sanctionEntity')}[@logicalId='{logical}']"
     regulations = [_regulation(r, shared) for r in elem.iterchildren(f"{NS}regulation")]
     for i, reg in enumerate(regulations, 1):
-        if reg["number_title"] not in notices:
+        if reg["number_title"] and reg["number_title"] not in notices:
             notices[reg["number_title"]] = _notice(reg, f"xpath:{where}/{LN.format('regulation')}[{i}]")
     aliases = [{k: v for k in ALIAS_FIELDS if (v := a.get(k))} for a in elem.iterchildren(f"{NS}nameAlias")]
     strong = [a for a in aliases if a.get("strong") == "true"] or aliases

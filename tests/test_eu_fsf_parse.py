@@ -94,6 +94,15 @@ def test_check_wants_a_programme_and_a_name_for_every_entity():
     assert locators.resolve(doc(head + entity + tail).content, parsed.records[0].locator) == "1"
 
 
+def test_odd_values_still_give_readable_locators():
+    """Derived: a programme code with an apostrophe and a regulation without numberTitle."""
+    content = CONTENT.replace(b'programme="IRQ"', b'programme="O\'X"')
+    content = content.replace(b' numberTitle="1210/2003 (OJ L169)"', b"")
+    parsed = eu_fsf.parse(doc(content))
+    assert parsed.designations[0].regime == "O'X" and parsed.notices == []
+    assert locators.resolve(content, parsed.records[0].locator) == parsed.records[0].raw == "1"
+
+
 def test_streaming_a_large_file_built_from_the_real_entity():
     """The input is BUILT here: the real entity repeated 20,000 times (varied ids/programmes, ~55 MB)."""
     n = 20_000

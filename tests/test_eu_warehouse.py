@@ -147,17 +147,21 @@ def test_a_later_list_without_an_entity_delists_it(rt, tmp_path):
     assert per_day == {date(2024, 12, 11): 1001, date(2024, 12, 12): 1000}
 
 
+class Client:
+    def __init__(self):
+        self.asked = []
+
+    def get(self, url, params=None):
+        from extractors.client import full_url
+
+        self.asked.append(full_url(url, params))
+
+
 def test_replay_manifests_match_what_fetch_requests():
     from extractors import eu_council
-    from extractors.client import full_url
 
     for module, source in ((eu_council, "eu-council-press"), (eu_fsf, "eu-fsf-consolidated")):
         manifest = json.loads((PROJECT_ROOT / "replay" / source / "manifest.json").read_text())
-        asked = []
-
-        class Client:
-            def get(self, url, params=None):
-                asked.append(full_url(url, params))
-
-        list(module.fetch(Client(), FetchOptions()))
-        assert asked == [e["url"] for e in manifest["entries"]]
+        client = Client()
+        list(module.fetch(client, FetchOptions()))
+        assert client.asked == [e["url"] for e in manifest["entries"]]

@@ -28,3 +28,7 @@ test: setup  ## the whole suite (PostgreSQL half runs where SANCTRACE_TEST_POSTG
 
 clean:
 	rm -rf data .pytest_cache
+
+serve: setup  ## local Prefect server + work pool + all deployments + a worker; Ctrl-C stops all
+	$(BIN)/sanctrace migrate
+	$(BIN)/python -m sanctrace.serve

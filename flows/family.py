@@ -5,24 +5,37 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from prefect.client.orchestration import get_client
+from prefect.exceptions import ObjectAlreadyExists
 from prefect.logging import get_run_logger
 from prefect.states import Completed, Failed, State
 
 from flows.params import check_mode, check_sources, check_window
 from flows.report import publish
-from flows.tasks import fetch_task, load_task
+from extractors import registry
+from flows.tasks import fetch_task, load_limit_name, load_task
 from sanctrace import pipeline
 from sanctrace.settings import get_settings
 from warehouse.migrate import upgrade
 
 
-def prepare() -> pipeline.Runtime:
-    """Bring the warehouse to the newest schema and register the sources (cheap when already done)."""
+def prepare(family: str | None) -> pipeline.Runtime:
+    """Bring the warehouse to the newest schema, register the sources, create the load limits."""
     settings = get_settings()
     upgrade(settings.warehouse_url)
     rt = pipeline.runtime(settings)
     pipeline.register_sources(rt)
+    for name in [family] if family else registry.families():
+        ensure_load_limit(load_limit_name(name))
     return rt
+
+
+def ensure_load_limit(name: str) -> None:
+    with get_client(sync_client=True) as client:
+        try:
+            client.upsert_global_concurrency_limit_by_name(name, 1)
+        except ObjectAlreadyExists:
+            pass  # another run created it a moment ago
 
 
 def run_family(family: str | None, sources: list[str] | None, fetch_mode: str | None,
@@ -31,7 +44,7 @@ def run_family(family: str | None, sources: list[str] | None, fetch_mode: str | 
     ids = check_sources(family, sources)
     start, end = check_window(start, end)
     mode = check_mode(fetch_mode) or get_settings().fetch_mode
-    prepare()
+    prepare(family)
     fetched = {sid: fetch_task.submit(sid, mode, force, start, end, extra or {}) for sid in ids}
     loads = {sid: load_task.submit(sid, fetched[sid], force) for sid in ids}
     reports = [_report(sid, fetched[sid], loads[sid]) for sid in ids]
@@ -57,6 +70,4 @@ def _report(source_id: str, fetched, loaded) -> dict[str, Any]:
 
 
 def _family(source_id: str) -> str:
-    from extractors import registry
-
     return registry.get(source_id).SOURCE.family

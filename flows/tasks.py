@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from typing import Any
 
 from prefect import task
+from prefect.blocks.system import Secret
+from prefect.exceptions import ObjectNotFound
+from pydantic import SecretStr
+from prefect.concurrency.sync import concurrency
 from prefect.context import get_run_context
 from prefect.logging import get_run_logger
 
+from extractors import registry
 from extractors.base import FetchOptions
 from sanctrace import pipeline
 from sanctrace.settings import get_settings
@@ -22,11 +28,27 @@ def _runtime() -> pipeline.Runtime:
     return pipeline.runtime(get_settings(), run_id)
 
 
-def fetch_options(force: bool, start: date | None, end: date | None, extra: dict[str, Any]) -> FetchOptions:
-    settings = get_settings()
+COMTRADE_SECRET_BLOCK = "sanctrace-comtrade-key"
+
+
+def comtrade_key() -> SecretStr | None:
+    """From SANCTRACE_COMTRADE_KEY, else the Prefect Secret block; never logged."""
+    key = get_settings().comtrade_key
+    if key is not None:
+        return key
+    try:
+        return SecretStr(Secret.load(COMTRADE_SECRET_BLOCK).get())
+    except (ValueError, ObjectNotFound):
+        return None  # no block saved: keyless endpoints only
+
+
+def fetch_options(force: bool, start: date | None, end: date | None, extra: dict[str, Any],
+                  source_id: str = "") -> FetchOptions:
     extra = dict(extra)
-    if settings.comtrade_key is not None:
-        extra.setdefault("comtrade_key", settings.comtrade_key)
+    if source_id == "un-comtrade":
+        key = comtrade_key()
+        if key is not None:
+            extra.setdefault("comtrade_key", key)
     return FetchOptions(force=force, start=start, end=end, extra=extra)
 
 
@@ -34,19 +56,30 @@ def fetch_options(force: bool, start: date | None, end: date | None, extra: dict
 def fetch_task(source_id: str, mode: str, force: bool, start: date | None, end: date | None,
                extra: dict[str, Any]) -> dict[str, Any]:
     rt = _runtime()
-    options = fetch_options(force, start, end, extra)
+    options = fetch_options(force, start, end, extra, source_id)
     options.state = pipeline.source_state(rt, source_id)
     shas, not_modified = pipeline.fetch_source(rt, source_id, options, mode)
     get_run_logger().info("%s: %d document(s), %d unchanged (304)", source_id, len(shas), not_modified)
     return {"shas": shas, "not_modified": not_modified, "failures": options.failures}
 
 
+def load_limit_name(family: str) -> str:
+    return f"sanctrace-load-{family}"
+
+
 @task(name="load-source", task_run_name="load {source_id}")
 def load_task(source_id: str, fetched: dict[str, Any], force: bool) -> dict[str, Any]:
-    report = pipeline.load_source(_runtime(), source_id, fetched["shas"], force)
+    logger = get_run_logger()
+    family = registry.get(source_id).SOURCE.family
+    started = time.monotonic()
+    # Two runs of one family never load at once: the second waits here for the slot.
+    with concurrency(load_limit_name(family), occupy=1, timeout_seconds=3600):
+        waited = time.monotonic() - started
+        if waited > 1:
+            logger.info("%s: waited %.0f s for another %s run to finish loading", source_id, waited, family)
+        report = pipeline.load_source(_runtime(), source_id, fetched["shas"], force)
     report.not_modified = fetched["not_modified"]
     report.failures.extend(fetched["failures"])
-    logger = get_run_logger()
     logger.info("%s: new %d, unchanged %d, revised %d", source_id, report.new, report.unchanged, report.revised)
     for warning in report.checks.get("warnings", []):
         logger.warning("%s: %s", source_id, warning)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from pathlib import Path
 
@@ -95,3 +96,35 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def served(tmp_path_factory):
+    """A real `prefect server`, every deployment of prefect.yaml and a worker, for the session."""
+    from sanctrace.serve import LocalPrefect
+
+    home = tmp_path_factory.mktemp("prefect-served")
+    env = {
+        "SANCTRACE_WAREHOUSE_URL": f"sqlite:///{home / 'warehouse.db'}",
+        "SANCTRACE_SNAPSHOT_STORE": str(home / "snapshots"),
+        "SANCTRACE_FETCH_MODE": "replay",
+        "PREFECT_WORKER_QUERY_SECONDS": "2",
+        "PREFECT_WORKER_PREFETCH_SECONDS": "5",
+        "PREFECT_LOGGING_LEVEL": "INFO",
+    }
+    local = LocalPrefect(home, free_port(), env)
+    try:
+        local.start_server()
+        local.deploy()
+        local.start_worker()
+        yield local
+    finally:
+        local.stop()
+
+

@@ -32,3 +32,51 @@ def test_bad_parameters_fail_before_any_fetch(prefect_harness, env_settings):
     state = collect_all(start="2024-05-01", end="2024-04-01", return_state=True)
     assert state.is_failed() and "start" in str(state.result(raise_on_failure=False))
     assert observations(env_settings.warehouse_url) == 0
+
+
+def test_an_impossible_date_fails_naming_the_parameter(prefect_harness, env_settings):
+    # Prefect's server does not check `format: date`; the flow's own validation must.
+    state = collect_all(start="2024-13-01", return_state=True)
+    assert state.is_failed()
+    assert "start" in str(state.result(raise_on_failure=False))
+    assert observations(env_settings.warehouse_url) == 0
+
+
+def test_unknown_source_for_a_family_fails_naming_the_parameter(prefect_harness, env_settings):
+    from flows.displacement import displacement
+
+    state = displacement(sources=["eu-fsf-consolidated-typo"], return_state=True)
+    assert state.is_failed() and "'sources'" in str(state.result(raise_on_failure=False))
+
+
+def test_two_runs_of_one_family_at_once_do_not_double_load(prefect_harness, env_settings):
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
+    from flows.displacement import displacement
+
+    with ThreadPoolExecutor(2) as pool:
+        runs = [pool.submit(contextvars.copy_context().run, displacement, return_state=True) for _ in range(2)]
+        states = [r.result() for r in runs]
+    assert all(s.is_completed() for s in states), [s.message for s in states]
+    reports = [s.result()[0] for s in states]
+    assert sorted(r["new"] for r in reports) == [0, 113]
+    assert observations(env_settings.warehouse_url) == 113
+
+
+def test_comtrade_key_comes_from_env_or_a_secret_block(prefect_harness, monkeypatch):
+    from prefect.blocks.system import Secret
+
+    from flows.tasks import COMTRADE_SECRET_BLOCK, comtrade_key
+    from sanctrace.settings import reset_settings
+
+    monkeypatch.delenv("SANCTRACE_COMTRADE_KEY", raising=False)
+    reset_settings()
+    assert comtrade_key() is None
+    Secret(value="block-key-0000").save(COMTRADE_SECRET_BLOCK, overwrite=True)
+    assert comtrade_key().get_secret_value() == "block-key-0000"
+    monkeypatch.setenv("SANCTRACE_COMTRADE_KEY", "env-key-1111")
+    reset_settings()
+    key = comtrade_key()
+    assert key.get_secret_value() == "env-key-1111" and "env-key-1111" not in repr(key)
+    reset_settings()

@@ -1,0 +1,80 @@
+"""A real `prefect server` and worker as subprocesses: deploy prefect.yaml, run collect_all, read results."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+
+from sanctrace.serve import LocalPrefect
+
+FAMILIES = {"displacement", "casualties", "sanctions", "trade", "collect_all"}
+
+
+def api(local: LocalPrefect, method: str, path: str, **kw):
+    response = requests.request(method, local.api + path, timeout=30, **kw)
+    response.raise_for_status()
+    return response.json()
+
+
+def deployments(local: LocalPrefect) -> dict[str, dict]:
+    found = api(local, "POST", "/deployments/filter", json={})
+    flows = {f["id"]: f["name"] for f in api(local, "POST", "/flows/filter", json={})}
+    return {flows[d["flow_id"]]: d for d in found}
+
+
+def wait_for(local: LocalPrefect, flow_run_id: str, timeout: float = 300) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = api(local, "GET", f"/flow_runs/{flow_run_id}")
+        if run["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
+            return run
+        time.sleep(2)
+    log = (local.home / "worker.log").read_text(errors="replace")[-3000:]
+    raise TimeoutError(f"flow run {flow_run_id} not finished after {timeout} s; worker log:\n{log}")
+
+
+def start(local: LocalPrefect, name: str, *params: str) -> str:
+    args = ["deployment", "run", name]
+    for param in params:
+        args += ["--param", param]
+    out = local.run(*args)
+    match = re.search(r"UUID:\s*([0-9a-f-]{36})", out)
+    assert match, out
+    return match.group(1)
+
+
+def test_every_deployment_has_a_schedule_and_a_parameter_schema(served):
+    found = deployments(served)
+    assert set(found) == FAMILIES
+    for name, deployment in found.items():
+        crons = [s["schedule"].get("cron") for s in deployment["schedules"]]
+        assert crons and all(crons), name
+        assert all(s["schedule"].get("timezone") == "UTC" for s in deployment["schedules"])
+        props = deployment["parameter_openapi_schema"]["properties"]
+        assert {"sources", "fetch_mode", "start", "end", "force"} <= set(props), name
+        assert all(props[p].get("description") for p in ("sources", "fetch_mode", "force")), name
+        assert deployment["work_pool_name"] == "sanctrace" and deployment["description"]
+
+
+def test_collect_all_runs_from_its_deployment(served):
+    run = wait_for(served, start(served, "collect_all/collect-all"))
+    assert run["state"]["type"] == "COMPLETED", run["state"]
+    engine = create_engine(served.env["SANCTRACE_WAREHOUSE_URL"])
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM observation")).scalar_one() >= 113
+        flow_runs = set(conn.execute(text("SELECT DISTINCT flow_run_id FROM observation")).scalars())
+    engine.dispose()
+    artifacts = api(served, "POST", "/artifacts/filter", json={})
+    keys = {a["key"] for a in artifacts}
+    assert {"collect-all-summary", "collect-all-changes"} <= keys
+    summary = next(a for a in artifacts if a["key"] == "collect-all-summary")
+    assert "unhcr-ukraine-refugees" in summary["data"] and "https://data.unhcr.org/" in summary["data"]
+    table = next(a for a in artifacts if a["key"] == "collect-all-changes")
+    rows = json.loads(table["data"]) if isinstance(table["data"], str) else table["data"]
+    assert any(r.get("new value") == 1256568 for r in rows)
+    assert flow_runs and None not in flow_runs

@@ -5,7 +5,8 @@ Locator forms (the scheme before the first colon):
 - ``cell:Sheet name!B13``        one spreadsheet cell (xls or xlsx)
 - ``csv:row=12;col=Killed``      1-based physical line of a CSV file and a column header
 - ``text:1200-1310``             character span of the decoded document text
-- ``xpath:/export/entity[@id='13']``  an XML element (entities and network off)
+- ``xpath:/export/entity[@id='13']``  an XML element (entities and network off), or the value of
+  an XPath expression such as ``count(...)`` (a whole number is given without ".0")
 - ``sum:cell:S!G3 + cell:S!G4``  a derived figure: the locators of the values it adds up, joined by
   " + "; reads back as their texts joined the same way ("121000.0 + 68000.0")
 """
@@ -93,6 +94,10 @@ def _xpath(content: bytes, path: str) -> str:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
     root = etree.fromstring(content, parser)
     found = root.xpath(path, namespaces={k or "d": v for k, v in root.nsmap.items()})
+    if isinstance(found, float):
+        return str(int(found)) if found.is_integer() else str(found)
+    if isinstance(found, (bool, str)):
+        return str(found)
     if not found:
         raise LocatorError(f"nothing at {path}")
     node = found[0]

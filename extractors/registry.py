@@ -9,6 +9,9 @@ SOURCE_MODULES = (
     "extractors.unhcr",
     "extractors.iom_dtm",
     "extractors.ohchr",
+    "extractors.eu_council",
+    "extractors.eu_fsf",
+    "extractors.eu_oj",
 )
 
 

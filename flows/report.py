@@ -11,7 +11,13 @@ COLUMNS = ("source", "docs", "304", "new", "unchanged", "revised", "failures")
 
 def summary_rows(reports: list[dict[str, Any]]) -> list[list[str]]:
     return [[r["source_id"], str(r["documents"]), str(r["not_modified"]), str(r["new"]),
-             str(r["unchanged"]), str(r["revised"]), "; ".join(r["failures"]) or "-"] for r in reports]
+             str(r["unchanged"]), str(r["revised"]), _outcome(r)] for r in reports]
+
+
+def _outcome(report: dict[str, Any]) -> str:
+    if report["failures"]:
+        return "; ".join(report["failures"])
+    return f"(skipped: {report['note']})" if report.get("note") else "-"
 
 
 def summary_table(reports: list[dict[str, Any]]) -> str:
@@ -27,7 +33,7 @@ def summary_table(reports: list[dict[str, Any]]) -> str:
 def markdown(reports: list[dict[str, Any]], title: str) -> str:
     parts = [f"# {title}", ""]
     for r in reports:
-        status = "OK" if r["ok"] else "FAILED"
+        status = ("OK" if not r.get("note") else "NOT RUN") if r["ok"] else "FAILED"
         parts += [f"## {r['source_id']} ({r['family']}): {status}",
                   f"- documents fetched: {r['documents']} (unchanged/304: {r['not_modified']}"
                   + (", skipped: same bytes already parsed" if r["skipped_unchanged"] else "") + ")",
@@ -35,6 +41,8 @@ def markdown(reports: list[dict[str, Any]], title: str) -> str:
         if r.get("notices_new") or r.get("designations_listed") or r.get("designations_delisted"):
             parts.append(f"- notices new: {r['notices_new']}; designations listed / de-listed: "
                          f"{r['designations_listed']} / {r['designations_delisted']}")
+        if r.get("note"):
+            parts.append(f"- not run: {r['note']}")
         for passed in r["checks"].get("passed", []):
             parts.append(f"- assertion passed: {passed}")
         for warning in r["checks"].get("warnings", []):

@@ -56,6 +56,9 @@ def fetch_options(force: bool, start: date | None, end: date | None, extra: dict
 def fetch_task(source_id: str, mode: str, force: bool, start: date | None, end: date | None,
                extra: dict[str, Any]) -> dict[str, Any]:
     rt = _runtime()
+    if note := pipeline.not_recorded(rt, source_id, mode):
+        get_run_logger().warning("%s: %s", source_id, note)
+        return {"shas": [], "not_modified": 0, "failures": [], "note": note}
     options = fetch_options(force, start, end, extra, source_id)
     options.state = pipeline.source_state(rt, source_id)
     shas, not_modified = pipeline.fetch_source(rt, source_id, options, mode)
@@ -71,6 +74,8 @@ def load_limit_name(family: str) -> str:
 def load_task(source_id: str, fetched: dict[str, Any], force: bool) -> dict[str, Any]:
     logger = get_run_logger()
     family = registry.get(source_id).SOURCE.family
+    if fetched.get("note"):
+        return pipeline.SourceReport(source_id, family, note=fetched["note"]).as_dict()
     started = time.monotonic()
     # Two runs of one family never load at once: the second waits here for the slot.
     with concurrency(load_limit_name(family), occupy=1, timeout_seconds=3600):

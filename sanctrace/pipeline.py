@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from extractors import registry
 from extractors.base import CheckResult, Document, FetchOptions, Parsed, SourceAssertionFailed
-from extractors.client import FetchRecord, LiveClient, Previous, ReplayClient
+from extractors.client import FetchRecord, LiveClient, Previous, ReplayClient, load_manifest
 from extractors.guard import safe_parse
 from extractors.http import HttpConfig, HttpSession
 from extractors.snapshots import SnapshotStore
@@ -67,6 +67,7 @@ class SourceReport:
     revised: int = 0
     older: int = 0
     skipped_unchanged: bool = False
+    note: str = ""  # e.g. why a source was not run (no recorded response to replay)
     notices_new: int = 0
     designations_listed: int = 0
     designations_delisted: int = 0
@@ -96,6 +97,14 @@ def _source_row(source) -> dict[str, Any]:
 def source_state(rt: Runtime, source_id: str) -> dict[str, Any]:
     """What the warehouse knows of a source, handed to its fetch() for change detection."""
     return {"documents": wh.parsed_documents(rt.engine, source_id)}
+
+
+def not_recorded(rt: Runtime, source_id: str, mode: str) -> str:
+    """In replay mode, a source with nothing recorded is skipped with this reason (else "")."""
+    folder = rt.settings.replay_archive / source_id
+    if mode != "replay" or load_manifest(folder, source_id):
+        return ""
+    return f"no recorded response in {folder} (see its ORIGIN.md): not run in replay mode"
 
 
 def fetch_source(rt: Runtime, source_id: str, options: FetchOptions, mode: str) -> tuple[list[str], int]:
@@ -215,8 +224,11 @@ def run_source(rt: Runtime, source_id: str, options: FetchOptions | None = None,
     """Fetch and load one source; any error becomes a failure in the report, never an exception."""
     options = options or FetchOptions(force=force)
     family = registry.get(source_id).SOURCE.family
+    mode = mode or rt.settings.fetch_mode
+    if note := not_recorded(rt, source_id, mode):
+        return SourceReport(source_id, family, note=note)
     try:
-        shas, not_modified = fetch_source(rt, source_id, options, mode or rt.settings.fetch_mode)
+        shas, not_modified = fetch_source(rt, source_id, options, mode)
         report = load_source(rt, source_id, shas, force)
         report.not_modified = not_modified
     except Exception as exc:  # noqa: BLE001 (a failing source must never silence the others)

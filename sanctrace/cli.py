@@ -92,10 +92,10 @@ def cmd_parse(args) -> int:
         return 2
     for record in parsed.records:
         row = asdict(record)
-        print(json.dumps({**row, "kind": "figure"}, ensure_ascii=False, default=str))
+        print(json.dumps({"record_type": "figure", **row}, ensure_ascii=False, default=str))
     for item in (*parsed.notices, *parsed.designations):
-        kind = "notice" if hasattr(item, "kind") else "designation"
-        print(json.dumps({**asdict(item), "kind": kind}, ensure_ascii=False, default=str))
+        record_type = "notice" if item in parsed.notices else "designation"
+        print(json.dumps({"record_type": record_type, **asdict(item)}, ensure_ascii=False, default=str))
     for warning in parsed.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0

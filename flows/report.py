@@ -6,12 +6,15 @@ from typing import Any
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-COLUMNS = ("source", "docs", "304", "new", "unchanged", "revised", "failures")
+COLUMNS = ("source", "docs", "304", "new", "unchanged", "revised", "notices", "listed", "delisted",
+           "failures")
 
 
 def summary_rows(reports: list[dict[str, Any]]) -> list[list[str]]:
     return [[r["source_id"], str(r["documents"]), str(r["not_modified"]), str(r["new"]),
-             str(r["unchanged"]), str(r["revised"]), _outcome(r)] for r in reports]
+             str(r["unchanged"]), str(r["revised"]), str(r.get("notices_new", 0)),
+             str(r.get("designations_listed", 0)), str(r.get("designations_delisted", 0)), _outcome(r)]
+            for r in reports]
 
 
 def _outcome(report: dict[str, Any]) -> str:
@@ -22,11 +25,12 @@ def _outcome(report: dict[str, Any]) -> str:
 
 def summary_table(reports: list[dict[str, Any]]) -> str:
     rows = [list(COLUMNS)] + summary_rows(reports)
-    widths = [max(len(row[i]) if i < 6 else min(len(row[i]), 60) for row in rows) for i in range(len(COLUMNS))]
+    last = len(COLUMNS) - 1
+    widths = [max(len(row[i]) for row in rows) for i in range(last)]
     lines = []
     for row in rows:
-        cells = [row[i].ljust(widths[i]) if i == 0 else row[i].rjust(widths[i]) for i in range(6)]
-        lines.append("  ".join(cells) + "  " + row[6][:300])
+        cells = [row[i].ljust(widths[i]) if i == 0 else row[i].rjust(widths[i]) for i in range(last)]
+        lines.append("  ".join(cells) + "  " + row[last][:300])
     return "\n".join(lines)
 
 

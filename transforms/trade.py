@@ -1,0 +1,54 @@
+"""Trade family: exports/imports by reporter, partner, commodity and period, in USD (or EUR) and kg.
+
+Each trade source registers how its geo and partner names become codes (``MAPPERS``). Values are
+stored in base units: a figure published in thousand US dollars is multiplied by 1000 and stored as
+``USD``, while ``published_unit`` and ``raw`` keep what the publisher wrote. Money and weights are not
+counts (no ``>= 0`` CHECK: a trade balance may be negative).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import pandas as pd
+
+from extractors.base import Document, Parsed
+from transforms.codes import country_code
+from transforms.common import Batch, records_frame, validate
+
+Mapper = Callable[[str], str]
+
+# published unit -> (stored unit, factor)
+UNITS: dict[str, tuple[str, float]] = {
+    "USD": ("USD", 1.0),
+    "thousand USD": ("USD", 1000.0),
+    "EUR": ("EUR", 1.0),
+    "kg": ("kg", 1.0),
+}
+
+# source id -> (geo mapper, partner mapper); a source not listed uses ISO names/codes via pycountry
+MAPPERS: dict[str, tuple[Mapper, Mapper]] = {}
+
+
+class UnknownUnit(ValueError):
+    """A unit the trade transform has no conversion for: fails the batch, never a silent guess."""
+
+
+def normalise(source_id: str, parsed: list[tuple[Document, Parsed]]) -> Batch:
+    geo, partner = MAPPERS.get(source_id, (country_code, country_code))
+    pairs = ((r, doc.sha256) for doc, p in parsed for r in p.records)
+    frame = records_frame(source_id, pairs, geo=geo, partner=partner, is_count=False)
+    return Batch(observations=validate(source_id, to_base_units(source_id, frame)))
+
+
+def to_base_units(source_id: str, frame: pd.DataFrame) -> pd.DataFrame:
+    if frame.empty:
+        return frame
+    unknown = sorted(set(frame["published_unit"]) - set(UNITS))
+    if unknown:
+        raise UnknownUnit(f"[{source_id}] no conversion for unit(s) {unknown}")
+    frame = frame.copy()
+    frame["unit"] = frame["published_unit"].map(lambda u: UNITS[u][0])
+    factor = frame["published_unit"].map(lambda u: UNITS[u][1]).astype(float)
+    frame["value"] = frame["value"].astype(float) * factor
+    return frame

@@ -19,7 +19,7 @@ from extractors.guard import safe_parse
 from extractors.http import HttpConfig, HttpSession
 from extractors.snapshots import SnapshotStore
 from sanctrace.settings import Settings, get_settings
-from transforms.common import Batch
+from transforms.common import Batch, by_vintage
 from warehouse import records as wh
 from warehouse.derivations import link_derivations
 from warehouse.engine import engine_for
@@ -182,7 +182,9 @@ def load_source(rt: Runtime, source_id: str, shas: list[str], force: bool = Fals
     batch = transform(source_id, parsed)
     ctx = LoadContext(source_id, source.parser_version, rt.flow_run_id, now)
     with rt.engine.begin() as conn:
-        result = load_in_transaction(conn, [batch.observations], ctx)
+        result = LoadResult()
+        for release in by_vintage(batch.observations):
+            result += load_in_transaction(conn, [release], ctx)
         link_derivations(conn, source_id)
         _load_eu(conn, source_id, batch, report, now)
         counts = {d.sha256: len(p.records) + len(p.notices) + len(p.designations) for d, p in parsed}

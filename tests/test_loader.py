@@ -115,3 +115,18 @@ def test_pipeline_loads_unhcr_and_skips_unchanged(rt):
     forced = pipeline.run_source(rt, SOURCE, force=True)
     assert (forced.new, forced.unchanged, forced.revised) == (0, 113, 0)
     assert count(rt) == 113
+
+
+def test_two_releases_of_one_figure_in_one_batch_load_oldest_first(rt):
+    from transforms.common import by_vintage
+
+    batch = pd.concat([frame({"POL": 1300000}, vintage=date(2022, 9, 1)),
+                       frame({"POL": 1256568}, vintage=date(2022, 8, 5))], ignore_index=True)
+    releases = by_vintage(batch)
+    assert [r["vintage"].iloc[0] for r in releases] == [date(2022, 8, 5), date(2022, 9, 1)]
+    for release in releases:
+        load_observations(rt.engine, release, ctx())
+    with rt.engine.connect() as conn:
+        versions = conn.execute(select(Observation.value, Observation.superseded_at.is_(None))
+                                .order_by(Observation.id)).all()
+    assert versions == [(1256568, False), (1300000, True)]

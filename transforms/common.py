@@ -17,6 +17,10 @@ COLUMNS = ("indicator", "geo", "partner", "commodity", "flow", "unit", "period_s
            "flags", "snapshot_sha256")
 
 
+# A figure is stated once per release: two releases (vintages) may state the same series and period.
+FIGURE_KEY = ("indicator", "geo", "partner", "commodity", "flow", "unit", "period_start", "period_end", "vintage")
+
+
 class ValidationFailed(Exception):
     """Rows that failed validation, each named by its locator; the batch is not loaded."""
 
@@ -90,9 +94,8 @@ def _schema() -> pa.DataFrameSchema:
                      element_wise=False, error="counts >= 0"),
             pa.Check(lambda df: df["period_start"].map(_plausible) & df["period_end"].map(_plausible),
                      element_wise=False, error=f"period within {EARLIEST}..today+{FUTURE_DAYS} days"),
-            pa.Check(lambda df: ~df.duplicated(["indicator", "geo", "partner", "commodity", "flow",
-                                                "unit", "period_start", "period_end"], keep=False),
-                     element_wise=False, error="one figure per series and period"),
+            pa.Check(lambda df: ~df.duplicated(list(FIGURE_KEY), keep=False),
+                     element_wise=False, error="one figure per series, period and release"),
         ],
         strict=False,
     )
@@ -117,3 +120,14 @@ def _describe(frame: pd.DataFrame, cases: pd.DataFrame) -> list[str]:
         where = frame.loc[index, "locator"] if index is not None and index in frame.index else "?"
         problems.append(f"{case['check']} failed (value {case['failure_case']!r}) at {where}")
     return problems
+
+
+def by_vintage(frame: pd.DataFrame) -> list[pd.DataFrame]:
+    """Split a batch into one frame per release, oldest first (rows without a vintage first).
+
+    Loaded in that order, a later release supersedes an earlier one's figure and both stay queryable.
+    """
+    release = frame["vintage"].map(lambda v: v if isinstance(v, date) else date.min)
+    if release.nunique() <= 1:
+        return [frame]
+    return [frame[release == day] for day in sorted(release.unique())]

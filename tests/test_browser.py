@@ -1,0 +1,102 @@
+"""A person in the Prefect UI (headless Chromium): Quick run and Custom run of deployments.
+
+Drives the classic UI of the session's served Prefect (server, deployments of prefect.yaml, worker).
+Every request that is not to 127.0.0.1 is blocked: the UI would load third-party scripts.
+Screenshots go to the test's tmp dir.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.test_deploy import api, deployments, wait_for
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+if not shutil.which(CHROMIUM):
+    pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium; .ci/run installs it)",
+                allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+@pytest.fixture
+def page(served):
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("http://127.0.0.1")
+                   else route.abort())
+        yield page
+        browser.close()
+
+
+def run_ids(served, deployment_id: str) -> set[str]:
+    """Runs of a deployment started by someone (the scheduler's upcoming runs left out)."""
+    runs = api(served, "POST", "/flow_runs/filter",
+               json={"flow_runs": {"deployment_id": {"any_": [deployment_id]}}})
+    return {r["id"] for r in runs if not r["auto_scheduled"]}
+
+
+def new_run(served, deployment_id: str, before: set[str], timeout: float = 30) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        created = run_ids(served, deployment_id) - before
+        if created:
+            return created.pop()
+        time.sleep(0.5)
+    raise AssertionError(f"no flow run created for deployment {deployment_id} within {timeout} s")
+
+
+def sources_fetched_by(served, flow_run_id: str) -> set[str]:
+    engine = create_engine(served.env["SANCTRACE_WAREHOUSE_URL"])
+    with engine.connect() as conn:
+        found = set(conn.execute(text("SELECT DISTINCT source_id FROM fetch WHERE flow_run_id = :run"),
+                                 {"run": flow_run_id}).scalars())
+    engine.dispose()
+    return found
+
+
+def test_quick_run_from_the_deployment_page_completes(served, page, tmp_path):
+    deployment = deployments(served)["collect_all"]
+    before = run_ids(served, deployment["id"])
+    page.goto(f"{served.ui}/deployments/deployment/{deployment['id']}")
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_role("button", name="Quick run").click()
+    run_id = new_run(served, deployment["id"], before)
+    page.screenshot(path=tmp_path / "deployment-collect-all.png")
+    run = wait_for(served, run_id)
+    assert run["state"]["type"] == "COMPLETED", run["state"]
+    page.goto(f"{served.ui}/runs/flow-run/{run_id}")
+    page.get_by_text("Artifacts", exact=True).click()
+    page.get_by_text("collect-all-summary").first.wait_for(timeout=30_000)
+    page.get_by_text("collect-all-changes").first.wait_for()
+    page.screenshot(path=tmp_path / "run-artifacts.png")
+    assert (tmp_path / "run-artifacts.png").stat().st_size > 10_000
+
+
+def test_custom_run_with_one_source_fetches_only_that_source(served, page, tmp_path):
+    deployment = deployments(served)["displacement"]
+    before = run_ids(served, deployment["id"])
+    page.goto(f"{served.ui}/deployments/deployment/{deployment['id']}/run")
+    page.get_by_text("sources (Optional)").wait_for()
+    page.get_by_role("button", name="list").first.click()
+    page.get_by_role("button", name="Add item").first.click()
+    item = page.locator("textarea").first
+    item.fill("unhcr-ukraine-refugees")
+    item.press("Tab")  # the form takes the value on blur
+    page.screenshot(path=tmp_path / "custom-run-form.png")
+    page.get_by_role("button", name="Submit").click()
+    page.wait_for_url(re.compile(r"/deployments/deployment/[^/]+\?tab=Runs"))  # the UI shows the new run
+    page.screenshot(path=tmp_path / "after-submit.png")
+    run_id = new_run(served, deployment["id"], before)
+    run = wait_for(served, run_id)
+    assert run["state"]["type"] == "COMPLETED", run["state"]
+    assert run["parameters"]["sources"] == ["unhcr-ukraine-refugees"]
+    assert sources_fetched_by(served, run_id) == {"unhcr-ukraine-refugees"}

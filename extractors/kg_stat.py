@@ -93,17 +93,15 @@ def _years(doc: Document, name: str, rows: sheets.Rows) -> tuple[int, dict[int, 
 
 
 def check(parsed: list[Parsed]) -> CheckResult:
-    """Russia and the total present with a value for every year from 2000 on (earlier years: '-')."""
+    """Russia and the total have a value for every year from 2000 on (earlier years: '-')."""
     result = CheckResult()
     records = [r for p in parsed for r in p.records]
-    years = sorted({r.period_start.year for r in records})
-    for partner in ("Russia", "Total"):
-        stated = {r.period_start.year for r in records if r.partner == partner and r.value is not None}
-        missing = [y for y in years if y >= 2000 and y not in stated]
-        result.expect(bool(years) and not missing, f"{partner} has a value for every year 2000-{years[-1] if years else '?'}"
-                      + (f" (missing {missing})" if missing else ""))
-    totals = {r.period_start.year: r.value for r in records if r.partner == "Total" and r.value is not None}
-    russia = {r.period_start.year: r.value for r in records if r.partner == "Russia" and r.value is not None}
-    above = [y for y, v in russia.items() if y in totals and v > totals[y]]
+    years = sorted({r.period_start.year for r in records if r.period_start.year >= 2000})
+    stated = {name: {r.period_start.year: r.value for r in records if r.partner == name and r.value is not None}
+              for name in ("Russia", "Total")}
+    for name, values in stated.items():
+        missing = [y for y in years if y not in values]
+        result.expect(bool(years) and not missing, f"{name} has a value for every year 2000 on (missing {missing})")
+    above = [y for y, v in stated["Russia"].items() if v > stated["Total"].get(y, float("inf"))]
     result.expect(not above, f"exports to Russia not above the total in any year (above in {above})")
     return result

@@ -69,7 +69,7 @@ def parse(doc: Document) -> Parsed:
 def _header_row(rows: sheets.Rows) -> int | None:
     def is_header(cells: list[str]) -> bool:
         low = [c.lower() for c in cells]
-        return low[:1] != [""] and low[0].startswith("наименование") and all(
+        return bool(low) and low[0].startswith("наименование") and all(
             any(c.startswith(word) for c in low) for word in FLOWS)
     return sheets.find_row(rows, is_header)
 

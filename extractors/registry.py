@@ -12,6 +12,9 @@ SOURCE_MODULES = (
     "extractors.eu_council",
     "extractors.eu_fsf",
     "extractors.eu_oj",
+    "extractors.kz_stat",
+    "extractors.kg_stat",
+    "extractors.kz_taldau",
 )
 
 

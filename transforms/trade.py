@@ -14,6 +14,7 @@ import pandas as pd
 
 from extractors.base import Document, Parsed
 from transforms.codes import country_code
+from transforms.codes_trade_names import trade_name_code
 from transforms.common import Batch, records_frame, validate
 
 Mapper = Callable[[str], str]
@@ -28,6 +29,9 @@ UNITS: dict[str, tuple[str, float]] = {
 
 # source id -> (geo mapper, partner mapper); a source not listed uses ISO names/codes via pycountry
 MAPPERS: dict[str, tuple[Mapper, Mapper]] = {}
+# National statistics offices: Russian (KZ) and English (KG) names, groups as AGG- codes
+MAPPERS["kz-stat-trade"] = (trade_name_code, trade_name_code)
+MAPPERS["kg-stat-trade"] = (trade_name_code, trade_name_code)
 
 
 class UnknownUnit(ValueError):

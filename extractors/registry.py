@@ -12,6 +12,9 @@ SOURCE_MODULES = (
     "extractors.eu_council",
     "extractors.eu_fsf",
     "extractors.eu_oj",
+    "extractors.comtrade",
+    "extractors.eurostat_comext",
+    "extractors.eurostat_sdmx",
 )
 
 

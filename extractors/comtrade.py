@@ -2,9 +2,9 @@
 
 ``fetch`` runs a plan of requests (comtrade_api.py): ``extra["comtrade_plan"]`` when given (a replay
 run with no watch list replays the requests the archive recorded), else one built from the watch
-list (``extra["comtrade_watch"]``: Comtrade area numbers the trade flow derives from the
-ISO watch list in the settings or the run's parameters). With a key it first reads the bulk-file listing and skips a
-data request when nothing was published since the warehouse last fetched it; without one it uses the
+list (``extra["comtrade_watch"]``: Comtrade area numbers the trade flow derives from the ISO
+watch list in the settings or the run's parameters). With a key it first reads the bulk-file listing
+and skips a data request when nothing was published since the warehouse last fetched it; without one it uses the
 keyless preview endpoint. ``parse`` reads data and preview responses (one schema) into records
 located by JSON pointer; a bulk listing yields no records. A response whose row count reaches the
 call's cap is flagged ``possibly_incomplete`` and ``check`` fails the run with the URL: it is never
@@ -41,15 +41,29 @@ INCOMPLETE = "possibly_incomplete"
 def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:
     headers = api.headers_for(options.extra.get("comtrade_key"))
     plan = options.extra.get("comtrade_plan") or _watch_plan(options, keyed=headers is not None)
-    files = []
+    files, listed = [], True
     for url in plan["availability"]:
-        listing = client.get(url, headers=headers)
-        files += api.availability(listing)
-        yield listing
+        listing = _get(client, url, headers, options, "bulk listing")
+        listed = listed and listing is not None
+        if listing is not None:
+            files += api.availability(listing)
+            yield listing
     known = options.state.get("documents", {})
     for url in plan["data"]:
-        if options.force or api.needs_download(files, url, known.get(url)):
-            yield client.get(url, headers=headers)
+        # Without every listing we cannot tell what is new: download.
+        if options.force or not listed or api.needs_download(files, url, known.get(url)):
+            doc = _get(client, url, headers, options, "data")
+            if doc is not None:
+                yield doc
+
+
+def _get(client: SourceClient, url: str, headers, options: FetchOptions, what: str) -> Document | None:
+    """One request; a failure is reported (the URL never holds the key) and the others still run."""
+    try:
+        return client.get(url, headers=headers)
+    except FetchError as exc:
+        options.failures.append(f"Comtrade {what}: {url}: {exc.cause}")
+        return None
 
 
 def _watch_plan(options: FetchOptions, keyed: bool) -> dict[str, list[str]]:

@@ -77,11 +77,11 @@ def _watch_plan(options: FetchOptions, keyed: bool) -> dict[str, list[str]]:
 
 
 def parse(doc: Document) -> Parsed:
-    if api.is_bulk(doc.url):
+    body = load_json(doc)
+    if api.is_bulk(doc.url) or _is_listing(body):
         if not api.availability(doc):
             raise LayoutChanged(doc.source_id, doc.url, "the bulk listing names no file")
         return Parsed()  # discovery only: it decides which data requests to make
-    body = load_json(doc)
     if need(doc, body, "error", ()) not in ("", None):
         raise LayoutChanged(doc.source_id, doc.url, f"the API answered with error {body['error']!r}")
     rows = need(doc, body, "data", (), list)
@@ -94,6 +94,12 @@ def parse(doc: Document) -> Parsed:
     warnings = [f"{doc.url}: {len(rows)} rows reach the cap of {api.cap_of(doc.url)} for this call: "
                 "possibly incomplete; narrow the request (fewer reporters, codes or periods)"] if capped else []
     return Parsed(records=records, warnings=warnings)
+
+
+def _is_listing(body) -> bool:
+    """A bulk listing read from a saved file (``sanctrace parse``), where no URL says what it is."""
+    rows = body.get("data") if isinstance(body, dict) else None
+    return bool(rows) and isinstance(rows[0], dict) and "fileUrl" in rows[0]
 
 
 def check(parsed: list[Parsed]) -> CheckResult:

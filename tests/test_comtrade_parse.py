@@ -184,3 +184,19 @@ def test_watch_plan_batches_within_the_limits():
         assert len(reporters) * len(periods) * 2 * 2 * api.FLOWS_PER_PAIR <= api.PREVIEW_CAP
         covered |= {(r, p) for r in reporters for p in periods}
     assert len(covered) == 8 * 16
+
+
+def test_a_listing_saved_to_a_file_is_recognised_without_its_url():
+    assert comtrade.parse(doc(read(SRC, BULK_FILE), "/tmp/saved.json")).records == []
+
+
+def test_the_trade_flow_turns_the_watch_list_into_comtrade_requests():
+    from flows.trade import comtrade_extra
+
+    replay = comtrade_extra({}, "replay")
+    assert replay["comtrade_plan"] == api.recorded_plan(REPLAY)
+    assert replay["comtrade_watch"] == {**WATCH, "reporters": WATCH["reporters"]}  # the settings' defaults
+    narrowed = comtrade_extra({"reporters": ["KAZ"], "hs_codes": ["8542"]}, "replay")
+    assert "comtrade_plan" not in narrowed  # a watch list given in replay asks for its own (unrecorded) URLs
+    assert narrowed["comtrade_watch"] == {"reporters": [398], "partners": [643, 0], "hs_codes": ["8542"]}
+    assert "comtrade_plan" not in comtrade_extra({}, "live")

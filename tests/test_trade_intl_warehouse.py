@@ -145,3 +145,23 @@ def test_the_comtrade_key_never_leaves_the_request_header(settings, comtrade_ser
     for where, text in (("snapshot store and warehouse", stored), ("logs", caplog.text),
                         ("run report", json.dumps(report.as_dict(), default=str))):
         assert TEST_KEY not in text, f"the key leaked into the {where}"  # ... and is nowhere else
+
+
+def test_a_capped_preview_response_is_not_loaded(settings, tmp_path):
+    """A keyless preview reaching its 500-row cap fails the run with its URL; nothing of it is loaded.
+    The document is derived here from the recorded data response (no preview response is recorded)."""
+    body = json.loads((REPLAY / COMTRADE / "comtrade_v1_get_C_A_HS_reporter156_period2010_cmdTOTAL.json").read_text())
+    rows = body["data"]
+    body["data"] = [dict(rows[i % 4]) for i in range(comtrade_api.PREVIEW_CAP)]
+    body["count"] = len(body["data"])
+    archive = tmp_path / "replay"
+    (archive / COMTRADE).mkdir(parents=True)
+    (archive / COMTRADE / "preview.json").write_text(json.dumps(body))
+    url = comtrade_api.recorded_plan(REPLAY)["data"][0].replace("/data/v1/get/", "/public/v1/preview/")
+    (archive / COMTRADE / "manifest.json").write_text(json.dumps(
+        {"source": COMTRADE, "entries": [{"url": url, "file": "preview.json", "content_type": "application/json"}]}))
+    rt = pipeline.runtime(settings.model_copy(update={"replay_archive": archive}))
+    pipeline.register_sources(rt)
+    report = pipeline.run_source(rt, COMTRADE, FetchOptions(extra={"comtrade_plan": {"availability": [], "data": [url]}}))
+    assert not report.ok and "possibly incomplete" in report.failures[0] and url in report.failures[0]
+    assert current(rt, COMTRADE) == {}

@@ -3,9 +3,9 @@
 ``fetch`` runs a plan of requests (comtrade_api.py): ``extra["comtrade_plan"]`` when given (a replay
 run with no watch list replays the requests the archive recorded), else one built from the watch
 list (``extra["comtrade_watch"]``: Comtrade area numbers the trade flow derives from the ISO
-watch list in the settings or the run's parameters). With a key it first reads the bulk-file listing
-and skips a data request when nothing was published since the warehouse last fetched it; without one it uses the
-keyless preview endpoint. ``parse`` reads data and preview responses (one schema) into records
+watch list in the settings or the run's parameters). With a key it first reads the bulk-file
+listing and skips a data request when nothing was published since the warehouse last fetched it;
+without one it uses the keyless preview endpoint. ``parse`` reads data and preview responses (one schema) into records
 located by JSON pointer; a bulk listing yields no records. A response whose row count reaches the
 call's cap is flagged ``possibly_incomplete`` and ``check`` fails the run with the URL: it is never
 loaded as if complete.

@@ -15,6 +15,9 @@ SOURCE_MODULES = (
     "extractors.kz_stat",
     "extractors.kg_stat",
     "extractors.kz_taldau",
+    "extractors.comtrade",
+    "extractors.eurostat_comext",
+    "extractors.eurostat_sdmx",
 )
 
 

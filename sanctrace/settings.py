@@ -49,6 +49,19 @@ class Settings(BaseSettings):
     comtrade_key: SecretStr | None = Field(
         default=None, description="UN Comtrade subscription key (never logged or stored)."
     )
+    watch_hs_codes: list[str] = Field(
+        default_factory=lambda: ["8542", "8806"],
+        description="HS codes the trade sources request (integrated circuits, unmanned aircraft); "
+                    "a trade run's hs_codes parameter replaces them.",
+    )
+    watch_reporters: list[str] = Field(
+        default_factory=lambda: ["KAZ", "KGZ", "ARM", "GEO", "UZB", "TUR", "ARE", "CHN"],
+        description="Reporters (ISO alpha-3) whose trade with the partners is watched for transit to Russia.",
+    )
+    watch_partners: list[str] = Field(
+        default_factory=lambda: ["RUS", "WLD"],
+        description="Partners (ISO alpha-3; WLD for the world total) of the watched reporters.",
+    )
 
 
 @lru_cache(maxsize=1)

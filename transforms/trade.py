@@ -14,6 +14,8 @@ import pandas as pd
 
 from extractors.base import Document, Parsed
 from transforms.codes import country_code
+from transforms.codes_eurostat import comext_code, eurostat_geo
+from transforms.codes_m49 import iso_of_m49
 from transforms.codes_trade_names import trade_name_code
 from transforms.common import Batch, records_frame, validate
 
@@ -24,14 +26,29 @@ UNITS: dict[str, tuple[str, float]] = {
     "USD": ("USD", 1.0),
     "thousand USD": ("USD", 1000.0),
     "EUR": ("EUR", 1.0),
+    "million EUR": ("EUR", 1_000_000.0),  # Eurostat SDMX unit CP_MEUR
     "kg": ("kg", 1.0),
+    # UN Comtrade quantity units (qtyUnitAbbr); any other fails the batch with its name
+    "u": ("items", 1.0),
+    "2u": ("pairs", 1.0),
+    "12u": ("items", 12.0),
+    "1000u": ("items", 1000.0),
+    "l": ("l", 1.0),
+    "m": ("m", 1.0),
+    "m²": ("m²", 1.0),
+    "m³": ("m³", 1.0),
+    "carat": ("carat", 1.0),
 }
 
 # source id -> (geo mapper, partner mapper); a source not listed uses ISO names/codes via pycountry
-MAPPERS: dict[str, tuple[Mapper, Mapper]] = {}
-# National statistics offices: Russian (KZ) and English (KG) names, groups as AGG- codes
-MAPPERS["kz-stat-trade"] = (trade_name_code, trade_name_code)
-MAPPERS["kg-stat-trade"] = (trade_name_code, trade_name_code)
+MAPPERS: dict[str, tuple[Mapper, Mapper]] = {
+    "un-comtrade": (iso_of_m49, iso_of_m49),  # UN M49 numbers as text
+    "eurostat-comext": (comext_code, comext_code),  # English names with notes; EU/euro area -> AGG-
+    "eurostat-sdmx": (eurostat_geo, eurostat_geo),  # Eurostat geo codes (EL, UK, EU27_2020 ...)
+    # National statistics offices: Russian (KZ) and English (KG) names, groups as AGG- codes
+    "kz-stat-trade": (trade_name_code, trade_name_code),
+    "kg-stat-trade": (trade_name_code, trade_name_code),
+}
 
 
 class UnknownUnit(ValueError):

@@ -1,4 +1,4 @@
-"""`sanctrace` command line: sources, parse, explain, migrate, run."""
+"""`sanctrace` command line: sources, parse, explain, migrate, run, trade-watch."""
 
 from __future__ import annotations
 
@@ -46,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["live", "replay"], default=None)
     p.add_argument("--force", action="store_true", help="re-parse snapshots already parsed")
     p.set_defaults(handler=cmd_run)
+    p = sub.add_parser("trade-watch", help="transit indicators: exports to Russia of watched goods per reporter")
+    p.add_argument("--hs", action="append", help="HS code to watch (repeatable; default: the settings' watch list)")
+    p.add_argument("--reporter", action="append", help="transit reporter, ISO alpha-3 (repeatable; default: watch list)")
+    p.add_argument("--json", action="store_true", help="one JSON object per row with every figure and id")
+    p.add_argument("--csv", type=Path, help="also write every column to this CSV file")
+    p.add_argument("--parquet", type=Path, help="also write every column to this Parquet file")
+    p.set_defaults(handler=cmd_trade_watch)
     return parser
 
 
@@ -134,6 +141,28 @@ def cmd_run(args) -> int:
     print("\n" + summary_table(reports))
     print(f"\nwarehouse: {get_settings().warehouse_url}")
     return 0 if all(r["ok"] for r in reports) else 1
+
+
+def cmd_trade_watch(args) -> int:
+    import pandas as pd
+
+    from sanctrace.table import render
+    from sanctrace.trade_watch import for_people, watch_rows
+    from warehouse.engine import engine_for
+
+    settings = get_settings()
+    rows = watch_rows(engine_for(settings.warehouse_url), args.hs or settings.watch_hs_codes,
+                      args.reporter or settings.watch_reporters)
+    frame = pd.DataFrame(rows)
+    if args.csv:
+        frame.to_csv(args.csv, index=False)
+    if args.parquet:
+        frame.to_parquet(args.parquet, index=False)
+    if args.json:
+        emit(rows, "json")
+    else:
+        print(render(for_people(rows)) if rows else "no trade figures for that watch list in the warehouse")
+    return 0
 
 
 def _quiet_pipe(handler):

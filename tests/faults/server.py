@@ -35,6 +35,7 @@ class FaultServer:
     def __init__(self):
         self.routes: dict[str, Route] = {}
         self.requests: list[dict] = []
+        self.etags = True  # False: always a full 200, so a forced re-run re-reads the bytes
         self.httpd = _QuietServer(("127.0.0.1", 0), _handler(self))
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -73,6 +74,8 @@ def _handler(server: FaultServer):
             return FAULTS[fault[0]](self, route, *fault[1:])
 
         def _clean(self, route: Route):
+            if not server.etags:
+                return self._send(200, route.body, route.content_type)
             if self.headers.get("If-None-Match") == route.etag:
                 return self._send(304, b"", route.content_type, {"ETag": route.etag})
             return self._send(200, route.body, route.content_type, {"ETag": route.etag})

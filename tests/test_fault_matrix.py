@@ -126,3 +126,44 @@ def test_every_fault_on_every_source(source_id, rt, server):
         assert f"[{source_id}]" in error and first.url in error and words.lower() in error.lower(), f"{fault}: {error}"
         row[fault] = "failed: " + words
     assert all(not p for p in [rt.store.verify()]), "every stored snapshot matches its hash"
+
+
+@pytest.mark.parametrize("doc", [d for s in sources.recorded_sources() for d in sources.documents(s)],
+                         ids=lambda d: f"{d.source_id}:{d.url[-40:]}")
+def test_a_changed_layout_of_every_recorded_document_raises_layout_changed(doc):
+    from extractors import registry
+    from extractors.base import Document, LayoutChanged
+    from extractors.guard import safe_parse
+
+    changed = Document.from_bytes(doc.source_id, doc.url, changed_layout(doc.body))
+    with pytest.raises(LayoutChanged, match=rf"\[{doc.source_id}\] layout changed in "):
+        safe_parse(registry.get(doc.source_id), changed)
+
+
+def test_a_failing_source_fails_alone_while_the_others_complete(rt):
+    """All sources at once (threads, as collect_all runs families); each in turn gets a changed layout."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    srv = FaultServer().start()
+    ids = sources.recorded_sources()
+    try:
+        for broken in ids:
+            srv.routes.clear()
+            for source_id in ids:
+                first = sources.documents(source_id)[0]
+                faults = {first.url: [("body", changed_layout(first.body))] * 10} if source_id == broken else {}
+                sources.serve(srv, source_id, faults)
+            before = figures(rt.engine, broken)
+            settings = sources.live_settings(rt.settings, srv)
+
+            def run(source_id):
+                live = pipeline.Runtime(settings, rt.engine, rt.store)
+                return pipeline.run_source(live, source_id, options(source_id), mode="live")
+
+            with ThreadPoolExecutor(len(ids)) as pool:
+                reports = dict(zip(ids, pool.map(run, ids)))
+            assert "layout changed" in reports[broken].failures[0] and figures(rt.engine, broken) == before
+            assert all(r.ok for s, r in reports.items() if s != broken), {s: r.failures for s, r in reports.items()}
+        assert all(size(figures(rt.engine, s)) > 0 for s in ids)
+    finally:
+        srv.stop()

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from extractors.base import FetchOptions
-from extractors.iom_dtm import recorded_rounds
 from sanctrace import pipeline
 from sanctrace.settings import PROJECT_ROOT
 from tests.faults import sources
@@ -64,10 +63,7 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {}
 
 
 def options(source_id: str) -> FetchOptions:
-    """Only what was recorded: IOM DTM would otherwise ask for rounds the archive has no copy of."""
-    if source_id == "iom-dtm-idps":
-        return FetchOptions(force=True, extra={"rounds": recorded_rounds(sources.REPLAY)})
-    return FetchOptions(force=True)
+    return sources.replay_options(source_id, force=True)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from extractors import registry
+from extractors.base import FetchOptions
 from extractors.client import load_manifest
 from sanctrace.settings import PROJECT_ROOT, Settings
 from tests.faults.server import FaultServer
@@ -62,3 +63,13 @@ def live_settings(base: Settings, server: FaultServer, **kw) -> Settings:
                   retry_backoff=0.01, retry_max_wait=2.0, max_response_bytes=4_000_000)
     values.update(kw)
     return base.model_copy(update=values)
+
+
+def replay_options(source_id: str, force: bool = False) -> FetchOptions:
+    """Only what was recorded: IOM DTM would otherwise ask for rounds the archive has no copy of
+    (flows/displacement.py passes the same in replay mode)."""
+    if source_id == "iom-dtm-idps":
+        from extractors.iom_dtm import recorded_rounds
+
+        return FetchOptions(force=force, extra={"rounds": recorded_rounds(REPLAY)})
+    return FetchOptions(force=force)

@@ -143,6 +143,19 @@ def _huge(h, route, size):
     h.close_connection = True
 
 
+def _huge_declared(h, route, size):
+    """Says how big it is up front: the client must refuse before reading."""
+    h.send_response(200)
+    h.send_header("Content-Type", route.content_type)
+    h.send_header("Content-Length", str(size))
+    h.end_headers()
+    try:
+        h.wfile.write(b"x" * 65536)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    h.close_connection = True
+
+
 def _redirect(h, route, location):
     h._send(302, b"", "text/plain", {"Location": location})
 
@@ -153,5 +166,5 @@ def _body(h, route, body):
 
 FAULTS = {
     "status": _status, "stall": _stall, "reset": _reset, "short": _short, "bad_gzip": _bad_gzip,
-    "content_type": _content_type, "empty": _empty, "huge": _huge, "redirect": _redirect, "body": _body,
+    "content_type": _content_type, "empty": _empty, "huge": _huge, "huge_declared": _huge_declared, "redirect": _redirect, "body": _body,
 }

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlencode
 
+from extractors import guard
 from extractors.base import Document, FetchError, SourceInfo
 from extractors.http import HttpSession, check_host
 from extractors.snapshots import SnapshotStore
@@ -92,7 +93,10 @@ class LiveClient:
         self.record(FetchRecord(
             self.source.id, url, mode, fetched, status, sha, False, kept.get("Content-Type", ""),
             kept.get("ETag"), kept.get("Last-Modified"), kept, len(content), uri))
-        return Document(self.source.id, url, content, sha, kept.get("Content-Type", ""), fetched, status, kept)
+        doc = Document(self.source.id, url, content, sha, kept.get("Content-Type", ""), fetched, status, kept)
+        # Before fetch() reads it (e.g. a discovery document): hostile bytes fail here, kept as evidence.
+        guard.check(doc)
+        return doc
 
 
 def _kept(headers: dict[str, str]) -> dict[str, str]:

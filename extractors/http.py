@@ -6,10 +6,12 @@ import ipaddress
 import socket
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -18,6 +20,8 @@ from extractors.base import FetchError
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 MAX_REDIRECTS = 5
 CHUNK = 64 * 1024
+# zlib window bits: gzip header and trailer (CRC, length) checked; deflate with or without zlib header.
+WBITS = {"gzip": 16 + zlib.MAX_WBITS, "x-gzip": 16 + zlib.MAX_WBITS, "deflate": zlib.MAX_WBITS}
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class HttpSession:
         self.config = config
         self.session = requests.Session()
         self.session.headers["User-Agent"] = config.user_agent
+        self.session.headers["Accept-Encoding"] = "gzip, deflate"  # the encodings decode() checks
         retry = CappedRetry(
             total=config.retry_total, connect=config.retry_total, read=config.retry_total,
             status=config.retry_total, backoff_factor=config.retry_backoff,
@@ -118,28 +123,36 @@ class HttpSession:
 
     def _follow(self, source_id: str, url: str, allowed_hosts: tuple[str, ...],
                 request_headers: dict[str, str]) -> HttpResponse:
+        asked = url
         for _ in range(MAX_REDIRECTS + 1):
-            check_host(source_id, url, allowed_hosts)
-            target = self._target(url)
-            check_public(source_id, url, target, self.config.private_allowed)
-            response = self._send(source_id, target, request_headers)
+            try:
+                check_host(source_id, url, allowed_hosts)
+                target = self._target(url)
+                check_public(source_id, url, target, self.config.private_allowed)
+            except FetchError as exc:
+                if url == asked:
+                    raise
+                # Name the URL the source asked for, not only where the redirect pointed.
+                raise FetchError(source_id, asked, f"redirected to {url}: {exc.cause}") from None
+            response = self._send(source_id, url, target, request_headers)
             if response.is_redirect:
                 url = urljoin(url, response.headers["Location"])
                 response.close()
                 continue
             return self._read(source_id, url, response)
-        raise FetchError(source_id, url, f"more than {MAX_REDIRECTS} redirects")
+        raise FetchError(source_id, asked, f"more than {MAX_REDIRECTS} redirects")
 
     def _target(self, url: str) -> str:
         parts = urlsplit(url)
         mapped = dict(self.config.host_map).get(parts.hostname or "")
         return parts._replace(scheme="http", netloc=mapped).geturl() if mapped else url
 
-    def _send(self, source_id: str, url: str, headers: dict[str, str]) -> requests.Response:
-        self.pacer.wait(urlsplit(url).hostname or "")
+    def _send(self, source_id: str, url: str, target: str, headers: dict[str, str]) -> requests.Response:
+        """GET ``target`` (``url`` after the host map); errors name ``url``, the one the source asked for."""
+        self.pacer.wait(urlsplit(target).hostname or "")
         try:
             return self.session.get(
-                url, headers=headers, stream=True, allow_redirects=False,
+                target, headers=headers, stream=True, allow_redirects=False,
                 timeout=(self.config.connect_timeout, self.config.read_timeout),
             )
         except requests.RequestException as exc:
@@ -164,14 +177,35 @@ class HttpSession:
             raise FetchError(source_id, url, f"body of {declared} bytes is over the cap of {cap}")
         parts, size = [], 0
         try:
-            for chunk in response.iter_content(CHUNK):
+            # Raw bytes, decoded below: urllib3's streaming gunzip never checks the gzip trailer,
+            # so a cut or corrupt compressed body would pass as a shorter document.
+            for chunk in response.raw.stream(CHUNK, decode_content=False):
                 size += len(chunk)
                 if size > cap:
                     raise FetchError(source_id, url, f"body is over the cap of {cap} bytes")
                 parts.append(chunk)
-        except requests.RequestException as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             raise BodyError(source_id, url, _reason(exc)) from None
-        return b"".join(parts)
+        return decode(source_id, url, b"".join(parts), response.headers.get("Content-Encoding", ""), cap)
+
+
+def decode(source_id: str, url: str, raw: bytes, encoding: str, cap: int) -> bytes:
+    """Undo a gzip/deflate Content-Encoding whole: checksum and length checked, size capped."""
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return raw
+    if encoding not in WBITS:
+        raise FetchError(source_id, url, f"unsupported Content-Encoding {encoding!r}")
+    inflater = zlib.decompressobj(WBITS[encoding])
+    try:
+        content = inflater.decompress(raw, cap + 1)
+    except zlib.error as exc:
+        raise BodyError(source_id, url, f"corrupt {encoding} body: {exc}") from None
+    if len(content) > cap:
+        raise FetchError(source_id, url, f"body unpacks to over the cap of {cap} bytes")
+    if not inflater.eof or inflater.unused_data.strip(b"\0"):
+        raise BodyError(source_id, url, f"corrupt {encoding} body: cut short or followed by other bytes")
+    return content
 
 
 def check_host(source_id: str, url: str, allowed_hosts: tuple[str, ...]) -> None:
@@ -208,6 +242,15 @@ def _addresses(host: str) -> list:
     return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
 
 
+PLAIN_REASONS = (("Read timed out", "read timed out"), ("ConnectTimeout", "connect timed out"),
+                 ("Connection refused", "connection refused"), ("Connection reset", "connection reset"),
+                 ("IncompleteRead", "body shorter than its Content-Length"),
+                 ("decoding", "corrupt compressed body"))
+
+
 def _reason(exc: Exception) -> str:
+    """The cause in plain words first: urllib3's text is long and gets cut."""
     text = str(exc)
-    return f"{type(exc).__name__}: {text[:300]}"
+    plain = next((words for marker, words in PLAIN_REASONS if marker in text), None)
+    detail = f"{type(exc).__name__}: {text[:300]}"
+    return f"{plain} ({detail})" if plain else detail

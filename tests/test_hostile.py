@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 import zipfile
 from datetime import date
 
@@ -110,3 +111,74 @@ def test_a_hostile_document_loads_nothing(rt, monkeypatch):
     assert not report.ok and "layout changed" in report.failures[0]
     with rt.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Observation)).scalar_one() == 0
+
+
+# Hostile answers from a real server on 127.0.0.1, through the whole pipeline: a clear error, nothing loaded.
+GIB = 1024 ** 3
+
+
+def _sub_with(**changes) -> bytes:
+    """The recorded sublocation document with one country's entry changed (derived from the real bytes)."""
+    body = json.loads(SUB)
+    body["data"][3].update(changes)
+    return json.dumps(body).encode()
+
+
+def _zip_bomb() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"0" * 20_000_000)
+    return buffer.getvalue()
+
+
+HOSTILE = {
+    "billion laughs": (("body", b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;'
+                                b'&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">]><l>&c;</l>'),
+                       "entities"),
+    "external entity": (("body", b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+                                 b"<x>&e;</x>"), "entities"),
+    "zip bomb": (("body", _zip_bomb()), "zip bomb"),
+    "1 GB response, length declared": (("huge_declared", GIB), "over the cap"),
+    "1 GB response, streamed": (("huge", GIB), "over the cap"),
+    "non-UTF-8 where UTF-8 is declared": (("body", SUB.replace(b'"Poland"', '"Pol\u00fcnd"'.encode("latin-1"))),
+                                          "not UTF-8"),
+    # UNHCR's own check (countries add up to the timeseries) may catch a changed count first.
+    "negative count": (("body", _sub_with(individuals=-404839)), "counts >= 0|countries sum"),
+    "date outside the plausible range": (("body", _sub_with(date="1066-10-14")), "period within|countries sum"),
+}
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_a_hostile_answer_fails_clearly_and_loads_nothing(name, rt):
+    from tests.faults import sources
+    from tests.faults.server import FaultServer
+
+    fault, words = HOSTILE[name]
+    srv = FaultServer().start()
+    try:
+        first = sources.documents(unhcr.SOURCE.id)[0]
+        sources.serve(srv, unhcr.SOURCE.id, {first.url: [fault] * 5})
+        live = pipeline.Runtime(sources.live_settings(rt.settings, srv, max_response_bytes=20 * 1024 * 1024),
+                                rt.engine, rt.store)
+        report = pipeline.run_source(live, unhcr.SOURCE.id, mode="live")
+    finally:
+        srv.stop()
+    assert not report.ok and unhcr.SOURCE.id in report.failures[0], report.failures
+    assert re.search(words, report.failures[0]), report.failures
+    with rt.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Observation)).scalar_one() == 0
+
+
+def test_a_url_pointing_at_another_private_address_is_refused(rt):
+    """Only the test server's own address is let through; a source host mapped elsewhere private is not."""
+    from tests.faults.server import FaultServer
+    from tests.faults import sources
+
+    srv = FaultServer().start()
+    try:
+        settings = sources.live_settings(rt.settings, srv)
+        settings = settings.model_copy(update={"host_map": {**settings.host_map, "data.unhcr.org": "10.0.0.7:80"}})
+        report = pipeline.run_source(pipeline.Runtime(settings, rt.engine, rt.store), unhcr.SOURCE.id, mode="live")
+    finally:
+        srv.stop()
+    assert not report.ok and "private or loopback" in report.failures[0] and not srv.requests

@@ -35,6 +35,7 @@ class FaultServer:
     def __init__(self):
         self.routes: dict[str, Route] = {}
         self.requests: list[dict] = []
+        self.etags = True  # False: always a full 200, so a forced re-run re-reads the bytes
         self.httpd = _QuietServer(("127.0.0.1", 0), _handler(self))
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -73,6 +74,8 @@ def _handler(server: FaultServer):
             return FAULTS[fault[0]](self, route, *fault[1:])
 
         def _clean(self, route: Route):
+            if not server.etags:
+                return self._send(200, route.body, route.content_type)
             if self.headers.get("If-None-Match") == route.etag:
                 return self._send(304, b"", route.content_type, {"ETag": route.etag})
             return self._send(200, route.body, route.content_type, {"ETag": route.etag})
@@ -140,6 +143,19 @@ def _huge(h, route, size):
     h.close_connection = True
 
 
+def _huge_declared(h, route, size):
+    """Says how big it is up front: the client must refuse before reading."""
+    h.send_response(200)
+    h.send_header("Content-Type", route.content_type)
+    h.send_header("Content-Length", str(size))
+    h.end_headers()
+    try:
+        h.wfile.write(b"x" * 65536)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    h.close_connection = True
+
+
 def _redirect(h, route, location):
     h._send(302, b"", "text/plain", {"Location": location})
 
@@ -150,5 +166,5 @@ def _body(h, route, body):
 
 FAULTS = {
     "status": _status, "stall": _stall, "reset": _reset, "short": _short, "bad_gzip": _bad_gzip,
-    "content_type": _content_type, "empty": _empty, "huge": _huge, "redirect": _redirect, "body": _body,
+    "content_type": _content_type, "empty": _empty, "huge": _huge, "huge_declared": _huge_declared, "redirect": _redirect, "body": _body,
 }

@@ -1,0 +1,75 @@
+"""Every registered source with recorded documents, served by the fault server as if it were live.
+
+Generic over ``extractors.registry`` and each ``replay/<source>/manifest.json``: a source merged with
+a recording joins the fault matrix without changes here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from extractors import registry
+from extractors.base import FetchOptions
+from extractors.client import load_manifest
+from sanctrace.settings import PROJECT_ROOT, Settings
+from tests.faults.server import FaultServer
+
+REPLAY = PROJECT_ROOT / "replay"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    source_id: str
+    url: str  # as fetch() requests it (the manifest's key)
+    body: bytes
+    content_type: str
+
+    @property
+    def path(self) -> str:
+        """What the server sees: path and query, no fragment."""
+        parts = urlsplit(self.url)
+        return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def recorded_sources() -> list[str]:
+    """Registered sources whose replay archive holds at least one document."""
+    return sorted(s for s in registry.modules() if load_manifest(REPLAY / s, s))
+
+
+def documents(source_id: str) -> list[Recorded]:
+    entries = load_manifest(REPLAY / source_id, source_id)
+    return [Recorded(source_id, url, e["path"].read_bytes(), e.get("content_type") or "application/octet-stream")
+            for url, e in entries.items()]
+
+
+def serve(server: FaultServer, source_id: str, faults: dict[str, list] | None = None) -> list[Recorded]:
+    """Serve a source's recorded documents; ``faults`` maps a document URL to its fault queue."""
+    docs = documents(source_id)
+    for doc in docs:
+        known = server.routes.get(doc.path)
+        if known is not None and known.body != doc.body:
+            raise ValueError(f"two recorded documents share the path {doc.path}")
+        server.serve(doc.path, doc.body, doc.content_type, (faults or {}).get(doc.url))
+    return docs
+
+
+def live_settings(base: Settings, server: FaultServer, **kw) -> Settings:
+    """``base`` fetching live, every source's hosts sent to the fault server, short timeouts and retries."""
+    target = server.base.removeprefix("http://")
+    hosts = {h: target for m in registry.modules().values() for h in m.SOURCE.hosts}
+    values = dict(fetch_mode="live", host_map=hosts, private_hosts_allowed=["127.0.0.1"],
+                  connect_timeout=2.0, read_timeout=2.0, min_host_interval=0.0, retry_total=2,
+                  retry_backoff=0.01, retry_max_wait=2.0, max_response_bytes=4_000_000)
+    values.update(kw)
+    return base.model_copy(update=values)
+
+
+def replay_options(source_id: str, force: bool = False) -> FetchOptions:
+    """Only what was recorded: IOM DTM would otherwise ask for rounds the archive has no copy of
+    (flows/displacement.py passes the same in replay mode)."""
+    if source_id == "iom-dtm-idps":
+        from extractors.iom_dtm import recorded_rounds
+
+        return FetchOptions(force=force, extra={"rounds": recorded_rounds(REPLAY)})
+    return FetchOptions(force=force)

@@ -66,10 +66,15 @@ def live_settings(base: Settings, server: FaultServer, **kw) -> Settings:
 
 
 def replay_options(source_id: str, force: bool = False) -> FetchOptions:
-    """Only what was recorded: IOM DTM would otherwise ask for rounds the archive has no copy of
-    (flows/displacement.py passes the same in replay mode)."""
+    """Only what was recorded: IOM DTM and UN Comtrade would otherwise ask for rounds or watch-list
+    requests the archive has no copy of (flows/displacement.py and flows/trade.py pass the same in
+    replay mode)."""
     if source_id == "iom-dtm-idps":
         from extractors.iom_dtm import recorded_rounds
 
         return FetchOptions(force=force, extra={"rounds": recorded_rounds(REPLAY)})
+    if source_id == "un-comtrade":
+        from extractors.comtrade_api import recorded_plan
+
+        return FetchOptions(force=force, extra={"comtrade_plan": recorded_plan(REPLAY)})
     return FetchOptions(force=force)

@@ -235,5 +235,6 @@ def run_source(rt: Runtime, source_id: str, options: FetchOptions | None = None,
         report.not_modified = not_modified
     except Exception as exc:  # noqa: BLE001 (a failing source must never silence the others)
         report = SourceReport(source_id, family, failures=[f"{type(exc).__name__}: {exc}"])
-    report.failures.extend(options.failures)
+    # Documents that could not be fetched come first: they are the cause of what failed after them.
+    report.failures[:0] = [f"[{source_id}] {failure}" for failure in options.failures]
     return report

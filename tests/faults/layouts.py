@@ -5,6 +5,8 @@ One rule per document type, so a new source's recorded documents get a changed l
   the parser looks;
 - CSV: every cell of the header rows (the first two lines) renamed;
 - XLSX: every shared string (headers, labels, HXL tags) renamed, numbers kept;
+- XLS (Excel 97): every Cyrillic label of four or more letters overwritten in place with as many
+  letters "Х" (same length, so the file's records stay valid), numbers kept;
 - HTML: the ``<main>`` element removed (the page's content area), else every ``<p>``;
 - XML: the root's child elements renamed (``<sanctionEntity>`` -> ``<renamed_sanctionEntity>``).
 """
@@ -24,6 +26,8 @@ def kind(content: bytes) -> str:
     head = content.lstrip()[:200].lower()
     if content[:4] == b"PK\x03\x04":
         return "xlsx"
+    if content[:8] == OLE2:
+        return "xls"
     if head[:1] in (b"{", b"["):
         return "json"
     if head.startswith(b"<!doctype html") or b"<html" in head:
@@ -73,6 +77,14 @@ def _xlsx(content: bytes) -> bytes:
     return out.getvalue()
 
 
+OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the compound-file signature of .xls workbooks
+CYRILLIC_UTF16 = re.compile(rb"(?:[\x10-\x4f]\x04){4,}")  # U+0410..U+044F as BIFF8 stores text
+
+
+def _xls(content: bytes) -> bytes:
+    return CYRILLIC_UTF16.sub(lambda m: "Х".encode("utf-16-le") * (len(m.group()) // 2), content)
+
+
 def _html(content: bytes) -> bytes:
     without = re.sub(rb"(?is)<main\b.*?</main>", b"", content)
     return without if without != content else re.sub(rb"(?is)<p\b.*?</p>", b"", content)
@@ -85,4 +97,4 @@ def _xml(content: bytes) -> bytes:
     return content
 
 
-RULES = {"json": _json, "csv": _csv, "xlsx": _xlsx, "html": _html, "xml": _xml}
+RULES = {"json": _json, "csv": _csv, "xlsx": _xlsx, "xls": _xls, "html": _html, "xml": _xml}

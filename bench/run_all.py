@@ -9,7 +9,7 @@ Prefect overhead = flow wall time minus the time during which at least one of th
 (families run concurrently, so intervals are merged, not added); the part of it spent entering
 ``concurrency("sanctrace-load-<family>")`` (the load slot each load task takes) is shown too. Prints a table; exits 0 (missed targets are printed).
 
-    .venv/bin/python bench/run_all.py [--databases sqlite,postgres]
+    .venv/bin/python bench/run_all.py [--databases sqlite,postgres] [--sources ID,...]
 """
 
 from __future__ import annotations
@@ -69,9 +69,9 @@ class Intervals:
         return total
 
 
-def run_once(collect_all, spans: Intervals) -> dict:
+def run_once(collect_all, spans: Intervals, sources: list[str] | None) -> dict:
     started = time.perf_counter()
-    state = collect_all(return_state=True)
+    state = collect_all(sources=sources, return_state=True)
     wall = time.perf_counter() - started
     reports = state.result(raise_on_failure=False)
     failed = [f"{r['source_id']}: {r['failures']}" for r in reports if not r["ok"]]
@@ -85,7 +85,7 @@ def run_once(collect_all, spans: Intervals) -> dict:
             "skipped": sum(r["skipped_unchanged"] for r in reports), "rss_mb": common.peak_rss_mb()}
 
 
-def child() -> dict:
+def child(sources: list[str] | None) -> dict:
     from prefect.client.orchestration import get_client
 
     from sanctrace import pipeline
@@ -103,8 +103,8 @@ def child() -> dict:
     with get_client(sync_client=True) as client:
         client.hello()  # starts the ephemeral server outside the measured runs
     server = time.perf_counter() - started
-    cold = run_once(collect_all, spans)
-    warm = run_once(collect_all, spans)
+    cold = run_once(collect_all, spans, sources)
+    warm = run_once(collect_all, spans, sources)
     assert cold["new"] > 0 and warm["new"] == 0, (cold["new"], warm["new"])
     return {"server": server, "cold": cold, "warm": warm}
 
@@ -141,16 +141,18 @@ def report(kind: str, r: dict) -> list[str]:
 def main() -> int:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
+    args.add_argument("--sources", default="", help="comma-separated source ids (default: every source)")
     args.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     options = args.parse_args()
+    sources = [s for s in options.sources.split(",") if s]
     if options.child:
-        print(json.dumps(child()))
+        print(json.dumps(child(sources or None)))
         return 0
     missed = []
     for kind in options.databases.split(","):
         with common.database(kind, "sanctrace_bench_run_all") as url, \
                 tempfile.TemporaryDirectory(prefix="sanctrace-run-all-") as folder:
-            result = common.run_child(__file__, env=child_env(Path(folder), url))
+            result = common.run_child(__file__, "--sources", ",".join(sources), env=child_env(Path(folder), url))
             missed += report(kind, result)
     print("\ntargets: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
     return 0

@@ -179,8 +179,12 @@ def _resolve_series(conn: Connection) -> None:
     if is_postgres(conn.engine):
         conn.execute(text("ANALYZE stage_raw"))  # temporary tables get no statistics otherwise
     cols = ", ".join(SERIES_COLS)
+    # SQLite sorts to find DISTINCT rows: on a million rows that took longer (7 s against 2.6 s in
+    # bench/load.py) than letting the unique index turn away a series named twice (ON CONFLICT DO
+    # NOTHING). PostgreSQL hashes, which is cheap and saves it the conflict checks.
+    distinct = "DISTINCT" if is_postgres(conn.engine) else ""
     conn.execute(text(f"""
-        INSERT INTO series ({cols}) SELECT DISTINCT {cols} FROM stage_raw s
+        INSERT INTO series ({cols}) SELECT {distinct} {cols} FROM stage_raw s
         WHERE NOT EXISTS (SELECT 1 FROM series x WHERE {MATCH_SERIES})
         ON CONFLICT DO NOTHING"""))
 

@@ -183,9 +183,12 @@ def _resolve_series(conn: Connection) -> None:
     # bench/load.py) than letting the unique index turn away a series named twice (ON CONFLICT DO
     # NOTHING). PostgreSQL hashes, which is cheap and saves it the conflict checks.
     distinct = "DISTINCT" if is_postgres(conn.engine) else ""
+    # PostgreSQL: in the unique index's order, so a million new series append to it instead of
+    # splitting pages all over it (18 s -> 13 s in bench/load.py; SQLite gained nothing from the sort).
+    order = f"ORDER BY {cols}" if is_postgres(conn.engine) else ""
     conn.execute(text(f"""
         INSERT INTO series ({cols}) SELECT {distinct} {cols} FROM stage_raw s
-        WHERE NOT EXISTS (SELECT 1 FROM series x WHERE {MATCH_SERIES})
+        WHERE NOT EXISTS (SELECT 1 FROM series x WHERE {MATCH_SERIES}) {order}
         ON CONFLICT DO NOTHING"""))
 
 
@@ -231,6 +234,9 @@ def _stamp(conn: Connection, moment: datetime) -> datetime | str:
 
 
 def _insert(conn: Connection, params: dict) -> None:
+    # PostgreSQL: rows in (series, period) order, so index entries and foreign-key look-ups go in
+    # order too (30 s -> 18 s for a million rows); on SQLite the sort cost more than it saved.
+    order = "ORDER BY s.series_id, s.period_start, s.period_end" if is_postgres(conn.engine) else ""
     known_older = """EXISTS (SELECT 1 FROM observation o WHERE o.series_id = s.series_id
         AND o.period_start = s.period_start AND o.period_end = s.period_end AND o.source_id = :src
         AND o.vintage = s.vintage AND (o.value = s.value OR (o.value IS NULL AND s.value IS NULL)))"""
@@ -242,7 +248,8 @@ def _insert(conn: Connection, params: dict) -> None:
             s.snapshot_sha256, s.locator, s.raw, s.published_unit, :pv, :run, :now, :now,
             CASE WHEN s.action = 'older' THEN :now ELSE NULL END, s.cites_url, s.vintage, s.flags
         FROM stage_obs s
-        WHERE s.action IN ('new', 'revised') OR (s.action = 'older' AND NOT {known_older})"""), params)
+        WHERE s.action IN ('new', 'revised') OR (s.action = 'older' AND NOT {known_older})
+        {order}"""), params)
 
 
 def _result(conn: Connection) -> LoadResult:

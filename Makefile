@@ -32,6 +32,19 @@ reliability: setup  ## the long loops: 10 SIGKILLs over a 200k-figure load, four
 clean:
 	rm -rf data .pytest_cache
 
+BENCH_STAMP := $(VENV)/.bench-stamp
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+# PostgreSQL: SANCTRACE_TEST_POSTGRES_URL, else postgresql://postgres@127.0.0.1:5432/test (each bench
+# creates and drops its own database). BENCH_ARGS e.g. --rows 20000 for a quick run.
+bench: $(BENCH_STAMP)  ## every benchmark in bench/, each printing its table (docs/PERFORMANCE.md)
+	$(BIN)/python bench/load.py $(BENCH_ARGS)
+	$(BIN)/python bench/reload.py $(BENCH_ARGS)
+	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/fsf.py
+
 serve: setup  ## local Prefect server + work pool + all deployments + a worker; Ctrl-C stops all
 	$(BIN)/sanctrace migrate
 	$(BIN)/python -m sanctrace.serve

@@ -1,0 +1,220 @@
+"""Benchmark: a million Comtrade-shaped observations through our loader, the database's limit and two peers.
+
+Every contender gets the same generated rows (bench/common.py, in batches of 50,000) in its own
+process, into its own fresh database:
+- ours: warehouse.loader.load_observations into a migrated warehouse (series, revisions, provenance);
+- limit: the same rows into a plain table, SQLite ``executemany`` in one transaction with
+  ``synchronous=OFF``, PostgreSQL psycopg ``COPY FROM STDIN``: what the database can take at most;
+- to_sql: ``pandas.DataFrame.to_sql`` of each batch into a plain table, one transaction;
+- dlt: a ``dlt`` pipeline whose resource yields the batches as lists of dicts.
+Prints rows/s, peak RSS and ours / limit; exits 1 if a target is missed (see docs/PERFORMANCE.md).
+
+    .venv/bin/python bench/load.py [--rows 1000000] [--databases sqlite,postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+
+CONTENDERS = ("ours", "limit", "to_sql", "dlt")
+DATES = ("period_start", "period_end", "vintage")
+RSS_LIMIT_MB = 500
+PLAIN_COLUMNS = ("indicator TEXT, geo TEXT, partner TEXT, commodity TEXT, flow TEXT, unit TEXT, "
+                 "period_start DATE, period_end DATE, value DOUBLE PRECISION, is_count BOOLEAN, method TEXT, "
+                 "locator TEXT, raw TEXT, published_unit TEXT, cites_url TEXT, vintage DATE, flags TEXT, "
+                 "snapshot_sha256 TEXT")
+
+
+def prepare_warehouse(url: str):
+    """A migrated warehouse holding the bench source and the snapshot every row cites."""
+    from datetime import datetime, timezone
+
+    from warehouse import records
+    from warehouse.engine import make_engine
+    from warehouse.migrate import upgrade
+
+    upgrade(url)
+    engine = make_engine(url)
+    now = datetime.now(timezone.utc)
+    records.upsert_sources(engine, [{"id": common.SOURCE_ID, "family": "trade", "publisher": "bench",
+                                     "name": "generated Comtrade-shaped rows", "homepage": "", "licence": "",
+                                     "cadence": "", "parser_version": "bench-1"}])
+    records.record_fetch(engine, {"source_id": common.SOURCE_ID, "url": "bench:", "fetched_at": now,
+                                  "http_status": 200, "sha256": common.SHA, "mode": "replay"},
+                         {"sha256": common.SHA, "source_id": common.SOURCE_ID, "url": "bench:", "fetched_at": now,
+                          "http_status": 200, "size_bytes": 0, "storage_uri": "bench:"})
+    return engine
+
+
+def frames(rows: int, revised=frozenset()):
+    import pandas as pd
+
+    return (pd.DataFrame(cols) for cols in common.batches(rows, revised))
+
+
+def run_ours(url: str, rows: int) -> dict:
+    from warehouse.loader import LoadContext, load_observations
+
+    engine = prepare_warehouse(url)
+    started = time.perf_counter()
+    result = load_observations(engine, frames(rows), LoadContext(common.SOURCE_ID, "bench-1"))
+    seconds = time.perf_counter() - started
+    assert result.new == rows, f"ours loaded {result.new} new of {rows}"
+    return {"seconds": seconds}
+
+
+def tuples(rows: int, iso_dates: bool = False):
+    """Rows as tuples; ``iso_dates`` converts date columns to ISO text once per column, not per value."""
+    for cols in common.batches(rows):
+        if iso_dates:
+            cols = {k: [v.isoformat() if v is not None else None for v in vs] if k in DATES else vs
+                    for k, vs in cols.items()}
+        yield from zip(*cols.values())
+
+
+def run_limit_sqlite(url: str, rows: int) -> dict:
+    import sqlite3
+
+    conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute(f"CREATE TABLE obs_limit ({PLAIN_COLUMNS})")
+    marks = ", ".join("?" * 18)
+    started = time.perf_counter()
+    conn.execute("BEGIN")
+    # Dates as ISO text, as SQLite stores them anyway (and as our loader stages them).
+    conn.executemany(f"INSERT INTO obs_limit VALUES ({marks})", tuples(rows, iso_dates=True))
+    conn.execute("COMMIT")
+    seconds = time.perf_counter() - started
+    assert conn.execute("SELECT COUNT(*) FROM obs_limit").fetchone()[0] == rows
+    return {"seconds": seconds}
+
+
+def run_limit_postgres(url: str, rows: int) -> dict:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        conn.execute(f"CREATE TABLE obs_limit ({PLAIN_COLUMNS})")
+        conn.commit()
+        started = time.perf_counter()
+        with conn.cursor().copy("COPY obs_limit FROM STDIN") as copy:
+            for row in tuples(rows):
+                copy.write_row(row)
+        conn.commit()
+        seconds = time.perf_counter() - started
+        assert conn.execute("SELECT COUNT(*) FROM obs_limit").fetchone()[0] == rows
+    return {"seconds": seconds}
+
+
+def run_to_sql(url: str, rows: int) -> dict:
+    from sqlalchemy import create_engine, text
+
+    from warehouse.engine import normalise_url
+
+    engine = create_engine(normalise_url(url))
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        for frame in frames(rows):
+            frame.to_sql("obs_to_sql", conn, if_exists="append", index=False)
+    seconds = time.perf_counter() - started
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM obs_to_sql")).scalar_one() == rows
+    return {"seconds": seconds}
+
+
+def dicts(rows: int):
+    """dlt's standard input: one dict per row (its DataFrame path needs pyarrow, see PERFORMANCE.md)."""
+    for cols in common.batches(rows):
+        names = list(cols)
+        yield [dict(zip(names, row)) for row in zip(*cols.values())]
+
+
+def run_dlt(url: str, rows: int, kind: str) -> dict:
+    import tempfile
+
+    import dlt
+    from sqlalchemy.engine import make_url
+
+    # dlt insists on a password; the local server trusts 127.0.0.1 and ignores it.
+    with_password = make_url(url).set(password=make_url(url).password or "unused").render_as_string(False)
+    destination = (dlt.destinations.postgres(credentials=with_password) if kind == "postgres"
+                   else dlt.destinations.sqlalchemy(credentials=url))
+    with tempfile.TemporaryDirectory(prefix="sanctrace-dlt-") as folder:
+        pipeline = dlt.pipeline(pipeline_name="bench", destination=destination, dataset_name="bench",
+                                pipelines_dir=folder)
+        started = time.perf_counter()
+        pipeline.run(dlt.resource(dicts(rows), name="obs_dlt"))
+        seconds = time.perf_counter() - started
+    with pipeline.sql_client() as client:
+        assert client.execute_sql("SELECT COUNT(*) FROM obs_dlt")[0][0] == rows
+    return {"seconds": seconds}
+
+
+def child(name: str, kind: str, url: str, rows: int) -> None:
+    runners = {"ours": run_ours, "to_sql": run_to_sql,
+               "limit": run_limit_postgres if kind == "postgres" else run_limit_sqlite}
+    result = run_dlt(url, rows, kind) if name == "dlt" else runners[name](url, rows)
+    print(json.dumps({**result, "rss_mb": common.peak_rss_mb()}))
+
+
+def measure(kind: str, rows: int) -> dict[str, dict]:
+    results = {}
+    for name in CONTENDERS:
+        if name == "dlt" and not dlt_installed():
+            continue
+        with common.database(kind, "sanctrace_bench_load") as url:
+            results[name] = common.run_child(__file__, name, kind, url, str(rows))
+    return results
+
+
+def dlt_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("dlt") is not None
+
+
+def report(kind: str, rows: int, results: dict[str, dict]) -> list[str]:
+    """Print one database's table; return the targets it misses."""
+    limit = rows / results["limit"]["seconds"]
+    ours = rows / results["ours"]["seconds"]
+    table = [(name, f"{r['seconds']:.2f}", f"{rows / r['seconds']:,.0f}", f"{rows / r['seconds'] / limit:.0%}",
+              f"{r['rss_mb']:.0f}") for name, r in results.items()]
+    common.print_table(f"{kind}: {rows:,} rows", ("contender", "seconds", "rows/s", "of limit", "peak RSS MB"),
+                       table)
+    missed = []
+    if ours < 0.5 * limit:
+        missed.append(f"{kind}: ours is {ours / limit:.0%} of the limit (target 50%)")
+    missed += [f"{kind}: {peer} is faster than ours" for peer in ("to_sql", "dlt")
+               if peer in results and rows / results[peer]["seconds"] > ours]
+    if results["ours"]["rss_mb"] >= RSS_LIMIT_MB:
+        missed.append(f"{kind}: ours peaks at {results['ours']['rss_mb']:.0f} MB (target < {RSS_LIMIT_MB})")
+    return missed
+
+
+def main() -> int:
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    args.add_argument("--rows", type=int, default=1_000_000)
+    args.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
+    args.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    options = args.parse_args()
+    if options.child:
+        name, kind, url, rows = options.child
+        child(name, kind, url, int(rows))
+        return 0
+    if not dlt_installed():
+        print("dlt is not installed (pip install -e '.[bench]'): its rows are left out")
+    missed = []
+    for kind in options.databases.split(","):
+        missed += report(kind, options.rows, measure(kind, options.rows))
+    print("\ntargets: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""Benchmark: the same million observations loaded again, unchanged, and with 1% of the values revised.
+
+In one process per database, into a fresh warehouse (bench/common.py rows, bench/load.py set-up):
+1. first load (everything new);
+2. the same rows again through the loader: must add nothing (every row "unchanged");
+3. the same snapshot seen again by the pipeline, which skips parsing and only moves ``last_seen_at``
+   (``warehouse.records.touch_unchanged``, what ``pipeline.load_source`` does for a parsed snapshot);
+4. the rows with every 100th value changed: must supersede exactly those and add one version each.
+Prints time and rows/s per step; exits 0 (missed targets are printed).
+
+    .venv/bin/python bench/reload.py [--rows 1000000] [--databases sqlite,postgres]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+import load  # noqa: E402
+
+
+def timed(step):
+    started = time.perf_counter()
+    result = step()
+    return result, time.perf_counter() - started
+
+
+def child(url: str, rows: int) -> dict:
+    from sqlalchemy import text
+
+    from warehouse import records
+    from warehouse.loader import LoadContext, load_observations
+
+    engine = load.prepare_warehouse(url)
+    ctx = lambda: LoadContext(common.SOURCE_ID, "bench-1")  # noqa: E731 (a fresh "now" per load)
+    revised = common.revised_rows(rows)
+    first, t_first = timed(lambda: load_observations(engine, load.frames(rows), ctx()))
+    again, t_again = timed(lambda: load_observations(engine, load.frames(rows), ctx()))
+    touched, t_touch = timed(lambda: records.touch_unchanged(engine, common.SOURCE_ID, [common.SHA],
+                                                             datetime.now(timezone.utc)))
+    changed, t_revised = timed(lambda: load_observations(engine, load.frames(rows, revised), ctx()))
+    with engine.connect() as conn:
+        total = conn.execute(text("SELECT COUNT(*) FROM observation")).scalar_one()
+        superseded = conn.execute(text("SELECT COUNT(*) FROM observation WHERE superseded_at IS NOT NULL")
+                                  ).scalar_one()
+    assert first.new == rows, first
+    assert (again.new, again.revised, again.unchanged) == (0, 0, rows), (again.new, again.revised)
+    assert touched == rows, touched
+    assert (changed.new, changed.revised, changed.unchanged) == (0, len(revised), rows - len(revised))
+    assert (total, superseded) == (rows + len(revised), len(revised)), (total, superseded)
+    return {"first": t_first, "unchanged": t_again, "touch": t_touch, "revised": t_revised,
+            "n_revised": len(revised), "total": total, "superseded": superseded, "rss_mb": common.peak_rss_mb()}
+
+
+def report(kind: str, rows: int, r: dict) -> list[str]:
+    steps = [("first load (all new)", r["first"], f"{rows:,} new"),
+             ("same rows again (loader)", r["unchanged"], "0 new, 0 revised"),
+             ("same snapshot again (pipeline skip)", r["touch"], f"{rows:,} last_seen_at moved"),
+             ("1% of values revised", r["revised"], f"{r['n_revised']:,} superseded, {r['n_revised']:,} added")]
+    table = [(name, f"{s:.2f}", f"{rows / s:,.0f}", f"{s / r['first']:.2f}", what) for name, s, what in steps]
+    common.print_table(f"{kind}: reload of {rows:,} rows (peak RSS {r['rss_mb']:.0f} MB; "
+                       f"observation rows after: {r['total']:,}, superseded {r['superseded']:,})",
+                       ("step", "seconds", "rows/s", "x first", "result"), table)
+    if r["unchanged"] > r["first"]:
+        return [f"{kind}: unchanged re-load takes {r['unchanged'] / r['first']:.2f}x the first load (target <= 1)"]
+    return []
+
+
+def main() -> int:
+    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    args.add_argument("--rows", type=int, default=1_000_000)
+    args.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
+    args.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    options = args.parse_args()
+    if options.child:
+        print(json.dumps(child(options.child[0], int(options.child[1]))))
+        return 0
+    missed = []
+    for kind in options.databases.split(","):
+        with common.database(kind, "sanctrace_bench_reload") as url:
+            missed += report(kind, options.rows, common.run_child(__file__, url, str(options.rows)))
+    print("\ntargets: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

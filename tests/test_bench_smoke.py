@@ -1,0 +1,48 @@
+"""The benches in bench/ still run and print their tables (tiny sizes, SQLite only), so they do not rot.
+
+The figures themselves are measured by `make bench` and recorded in docs/PERFORMANCE.md.
+"""
+
+import subprocess
+import sys
+
+import pytest
+
+from sanctrace.settings import PROJECT_ROOT
+
+BENCH = PROJECT_ROOT / "bench"
+
+
+def run(script: str, *args: str) -> str:
+    out = subprocess.run([sys.executable, str(BENCH / script), *args], capture_output=True, text=True,
+                         timeout=300, cwd=PROJECT_ROOT)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "\ntargets: " in out.stdout, out.stdout
+    return out.stdout
+
+
+def test_load_prints_every_contender():
+    out = run("load.py", "--rows", "3000", "--databases", "sqlite")
+    assert "sqlite: 3,000 rows" in out
+    for contender in ("ours", "limit", "to_sql"):
+        assert f"\n{contender} " in out, out
+
+
+def test_reload_adds_nothing_then_supersedes_one_percent():
+    # reload.py asserts the counts itself (0 new on the re-load, exactly 1% superseded).
+    out = run("reload.py", "--rows", "3000", "--databases", "sqlite")
+    assert "observation rows after: 3,030, superseded 30" in out
+    assert "same rows again (loader)" in out and "1% of values revised" in out
+
+
+def test_fsf_parses_and_loads_the_built_list():
+    # 3 MB holds 1,090 entities: check() wants at least 1,000 in a list.
+    out = run("fsf.py", "--mb", "3", "--databases", "sqlite")
+    assert "parse and load, sqlite (pipeline.run_source)" in out and "check()" in out
+
+
+@pytest.mark.timeout(300)
+def test_run_all_times_a_cold_and_a_warm_run():
+    # Starts its own ephemeral Prefect server in a child process (the slowest of these, ~30 s).
+    out = run("run_all.py", "--databases", "sqlite", "--sources", "unhcr-ukraine-refugees")
+    assert "\ncold " in out and "\nwarm " in out and "Prefect overhead s" in out

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import date
 from typing import Any
 
 from prefect.client.orchestration import get_client
 from prefect.exceptions import ObjectAlreadyExists
+from prefect.futures import wait
 from prefect.logging import get_run_logger
 from prefect.states import Completed, Failed, State
 
 from flows.params import check_mode, check_sources, check_window
 from flows.report import publish
 from extractors import registry
-from flows.tasks import fetch_task, load_limit_name, load_task
+from flows.tasks import fetch_task, load_limit_name, load_slots, load_task
 from sanctrace import pipeline
 from sanctrace.settings import get_settings
 from warehouse.migrate import upgrade
@@ -45,9 +47,15 @@ def run_family(family: str | None, sources: list[str] | None, fetch_mode: str | 
     ids = check_sources(family, sources)
     start, end = check_window(start, end)
     mode = check_mode(fetch_mode) or get_settings().fetch_mode
-    prepare(family)
+    rt = prepare(family)
     fetched = {sid: fetch_task.submit(sid, mode, force, start, end, extra or {}) for sid in ids}
-    loads = {sid: load_task.submit(sid, fetched[sid], force) for sid in ids}
+    wait(list(fetched.values()))
+    # One slot per run, held while its sources load side by side (not one wait per source); a run
+    # whose documents were all parsed before only moves last_seen_at and needs no slot.
+    changed = _changed(rt, fetched, force)
+    with load_slots(sorted({_family(sid) for sid in changed})) if changed else nullcontext():
+        loads = {sid: load_task.submit(sid, fetched[sid], force) for sid in ids}
+        wait(list(loads.values()))
     reports = [_report(sid, fetched[sid], loads[sid]) for sid in ids]
     name = family or "all"
     publish(reports, key=f"{name}-run", title=f"sanctrace {name} run")
@@ -56,6 +64,17 @@ def run_family(family: str | None, sources: list[str] | None, fetch_mode: str | 
         get_run_logger().error("failed sources: %s", ", ".join(failed))
         return Failed(message=f"{len(failed)} source(s) failed: {', '.join(failed)}", data=reports)
     return Completed(message=f"{len(reports)} source(s) loaded", data=reports)
+
+
+def _changed(rt: pipeline.Runtime, fetched: dict[str, Any], force: bool) -> list[str]:
+    """Sources with something to parse and load (a failed fetch has nothing: its load will not run)."""
+    changed = []
+    for sid, future in fetched.items():
+        if future.state.is_completed():
+            shas = future.result()["shas"]
+            if shas and not pipeline.is_unchanged(rt, sid, shas, force):
+                changed.append(sid)
+    return changed
 
 
 def _report(source_id: str, fetched, loaded) -> dict[str, Any]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from typing import Any, Iterator
 
 from prefect import task
 from prefect.blocks.system import Secret
@@ -70,21 +71,27 @@ def load_limit_name(family: str) -> str:
     return f"sanctrace-load-{family}"
 
 
+@contextmanager
+def load_slots(families: list[str]) -> Iterator[None]:
+    """Two runs of one family never load at once: a run holds its families' slots while it loads,
+    and a second run waits here (its loads of the same sources then find them unchanged)."""
+    started = time.monotonic()
+    with concurrency([load_limit_name(f) for f in families], occupy=1, timeout_seconds=3600):
+        waited = time.monotonic() - started
+        if waited > 1:
+            get_run_logger().info("waited %.0f s for another %s run to finish loading", waited, "/".join(families))
+        yield
+
+
 @task(name="load-source", task_run_name="load {source_id}")
 def load_task(source_id: str, fetched: dict[str, Any], force: bool) -> dict[str, Any]:
     logger = get_run_logger()
     family = registry.get(source_id).SOURCE.family
     if fetched.get("note"):
         return pipeline.SourceReport(source_id, family, note=fetched["note"]).as_dict()
-    started = time.monotonic()
-    # Two runs of one family never load at once: the second waits here for the slot.
-    with concurrency(load_limit_name(family), occupy=1, timeout_seconds=3600):
-        waited = time.monotonic() - started
-        if waited > 1:
-            logger.info("%s: waited %.0f s for another %s run to finish loading", source_id, waited, family)
-        report = pipeline.load_source(_runtime(), source_id, fetched["shas"], force)
+    report = pipeline.load_source(_runtime(), source_id, fetched["shas"], force)
     report.not_modified = fetched["not_modified"]
-    report.failures.extend(fetched["failures"])
+    pipeline.add_fetch_failures(report, fetched["failures"])
     logger.info("%s: new %d, unchanged %d, revised %d", source_id, report.new, report.unchanged, report.revised)
     for warning in report.checks.get("warnings", []):
         logger.warning("%s: %s", source_id, warning)

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from extractors import registry
-from extractors.base import Document, SanctraceError
-from extractors.guard import safe_parse
-from sanctrace.settings import get_settings
-from sanctrace.table import emit
+# Before Prefect is imported: its temporary server would otherwise try to send telemetry out.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+from extractors import registry  # noqa: E402
+from extractors.base import Document, SanctraceError  # noqa: E402
+from extractors.guard import safe_parse  # noqa: E402
+from sanctrace.settings import get_settings  # noqa: E402
+from sanctrace.table import emit  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -166,12 +166,18 @@ def transform(source_id: str, parsed: list[tuple[Document, Parsed]]) -> Batch:
     return importlib.import_module(f"transforms.{family}").normalise(source_id, parsed)
 
 
+def is_unchanged(rt: Runtime, source_id: str, shas: list[str], force: bool = False) -> bool:
+    """Every fetched document was already parsed by this parser version: loading only moves last_seen_at."""
+    version = registry.get(source_id).SOURCE.parser_version
+    return not force and bool(shas) and wh.already_parsed(rt.engine, source_id, shas, version)
+
+
 def load_source(rt: Runtime, source_id: str, shas: list[str], force: bool = False) -> SourceReport:
     """Parse, check, transform and load the fetched snapshots in one transaction."""
     source = registry.get(source_id).SOURCE
     report = SourceReport(source_id, source.family, documents=len(set(shas)))
     now = utcnow()
-    if not force and shas and wh.already_parsed(rt.engine, source_id, shas, source.parser_version):
+    if is_unchanged(rt, source_id, shas, force):
         report.skipped_unchanged = True
         report.unchanged = wh.touch_unchanged(rt.engine, source_id, shas, now)
         return report
@@ -235,6 +241,10 @@ def run_source(rt: Runtime, source_id: str, options: FetchOptions | None = None,
         report.not_modified = not_modified
     except Exception as exc:  # noqa: BLE001 (a failing source must never silence the others)
         report = SourceReport(source_id, family, failures=[f"{type(exc).__name__}: {exc}"])
-    # Documents that could not be fetched come first: they are the cause of what failed after them.
-    report.failures[:0] = [f"[{source_id}] {failure}" for failure in options.failures]
+    add_fetch_failures(report, options.failures)
     return report
+
+
+def add_fetch_failures(report: SourceReport, failures: list[str]) -> None:
+    """Documents that could not be fetched come first: they are the cause of what failed after them."""
+    report.failures[:0] = [f"[{report.source_id}] {failure}" for failure in failures]

@@ -69,7 +69,8 @@ def test_iom_second_run_adds_nothing_and_a_loaded_round_is_not_fetched_again(rt)
 def test_iom_unfetchable_round_is_reported_and_the_others_load(rt):
     report = pipeline.run_source(rt, IOM, FetchOptions(extra={"rounds": [12]}))
     assert not report.ok
-    assert len(report.failures) == 1 and report.failures[0].startswith("Round 12 IDP Estimation 23 January 2023: https://")
+    assert len(report.failures) == 1 and report.failures[0].startswith(
+        "[iom-dtm-idps] Round 12 IDP Estimation 23 January 2023: https://")
     assert report.new > 0 and current(rt, IOM)["idps", "UA-12", date(2023, 9, 30)].value == 498000
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -10,6 +11,9 @@ from alembic.config import Config
 from warehouse.engine import normalise_url
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Alembic's `context` and `op` are module-global proxies: two threads migrating at once (family flows
+# of one collect_all run) corrupt each other's ("KeyError: 'script'"). One migration at a time per process.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 def alembic_config(url: str) -> Config:
@@ -20,8 +24,10 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    with _ONE_AT_A_TIME:
+        command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
-    command.downgrade(alembic_config(url), revision)
+    with _ONE_AT_A_TIME:
+        command.downgrade(alembic_config(url), revision)

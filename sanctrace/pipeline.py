@@ -179,6 +179,7 @@ def load_source(rt: Runtime, source_id: str, shas: list[str], force: bool = Fals
     now = utcnow()
     if is_unchanged(rt, source_id, shas, force):
         report.skipped_unchanged = True
+        report.urls = [row["url"] for row in wh.snapshot_rows(rt.engine, shas).values()]  # still linked
         report.unchanged = wh.touch_unchanged(rt.engine, source_id, shas, now)
         return report
     docs = read_documents(rt, source_id, shas)

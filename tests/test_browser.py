@@ -1,6 +1,8 @@
 """A person in the Prefect UI (headless Chromium): Quick run and Custom run of deployments.
 
 Drives the classic UI of the session's served Prefect (server, deployments of prefect.yaml, worker).
+It runs the casualties deployment and IOM DTM alone, so that test_deploy's collect_all run, whichever
+runs first, is still the one that first loads UNHCR's figures.
 Every request that is not to 127.0.0.1 is blocked: the UI would load third-party scripts.
 Screenshots go to the test's tmp dir.
 """
@@ -64,19 +66,19 @@ def sources_fetched_by(served, flow_run_id: str) -> set[str]:
 
 
 def test_quick_run_from_the_deployment_page_completes(served, page, tmp_path):
-    deployment = deployments(served)["collect_all"]
+    deployment = deployments(served)["casualties"]
     before = run_ids(served, deployment["id"])
     page.goto(f"{served.ui}/deployments/deployment/{deployment['id']}")
     page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_role("button", name="Quick run").click()
     run_id = new_run(served, deployment["id"], before)
-    page.screenshot(path=tmp_path / "deployment-collect-all.png")
+    page.screenshot(path=tmp_path / "deployment-casualties.png")
     run = wait_for(served, run_id)
     assert run["state"]["type"] == "COMPLETED", run["state"]
     page.goto(f"{served.ui}/runs/flow-run/{run_id}")
     page.get_by_text("Artifacts", exact=True).click()
-    page.get_by_text("collect-all-summary").first.wait_for(timeout=30_000)
-    page.get_by_text("collect-all-changes").first.wait_for()
+    page.get_by_text("casualties-run-summary").first.wait_for(timeout=30_000)
+    page.get_by_text("casualties-run-changes").first.wait_for()
     page.screenshot(path=tmp_path / "run-artifacts.png")
     assert (tmp_path / "run-artifacts.png").stat().st_size > 10_000
 
@@ -89,7 +91,7 @@ def test_custom_run_with_one_source_fetches_only_that_source(served, page, tmp_p
     page.get_by_role("button", name="list").first.click()
     page.get_by_role("button", name="Add item").first.click()
     item = page.locator("textarea").first
-    item.fill("unhcr-ukraine-refugees")
+    item.fill("iom-dtm-idps")
     item.press("Tab")  # the form takes the value on blur
     page.screenshot(path=tmp_path / "custom-run-form.png")
     page.get_by_role("button", name="Submit").click()
@@ -98,5 +100,5 @@ def test_custom_run_with_one_source_fetches_only_that_source(served, page, tmp_p
     run_id = new_run(served, deployment["id"], before)
     run = wait_for(served, run_id)
     assert run["state"]["type"] == "COMPLETED", run["state"]
-    assert run["parameters"]["sources"] == ["unhcr-ukraine-refugees"]
-    assert sources_fetched_by(served, run_id) == {"unhcr-ukraine-refugees"}
+    assert run["parameters"]["sources"] == ["iom-dtm-idps"]
+    assert sources_fetched_by(served, run_id) == {"iom-dtm-idps"}

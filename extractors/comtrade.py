@@ -14,7 +14,8 @@ loaded as if complete.
 from __future__ import annotations
 
 from datetime import date
-from typing import Iterable
+from pathlib import Path
+from typing import Any, Iterable
 
 from extractors import comtrade_api as api
 from extractors.base import (
@@ -74,6 +75,11 @@ def _watch_plan(options: FetchOptions, keyed: bool) -> dict[str, list[str]]:
                          "'comtrade_watch' (built by the trade flow from the watch list) or 'comtrade_plan'")
     years = api.default_years(options.start, options.end, date.today())
     return api.watch_plan(watch["reporters"], watch["partners"], watch["hs_codes"], years, keyed)
+
+
+def replay_extra(archive: Path) -> dict[str, Any]:
+    """What a replay run asks for by default: the requests the archive recorded (not on the watch list)."""
+    return {"comtrade_plan": api.recorded_plan(archive)}
 
 
 def parse(doc: Document) -> Parsed:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from extractors import hdx
 from extractors.base import (
@@ -30,7 +30,7 @@ from extractors.dtm_tables import MACRO_MEMBERS, PERSONS, SHARE, macro_key, obla
 from extractors.jsonutil import load_json
 from extractors.sheets import headers_seen, load_workbook
 
-__all__ = ["SOURCE", "check", "fetch", "parse", "recorded_rounds", "select_rounds"]
+__all__ = ["SOURCE", "check", "fetch", "parse", "recorded_rounds", "replay_extra", "select_rounds"]
 
 SOURCE = SourceInfo(
     id="iom-dtm-idps",
@@ -75,6 +75,11 @@ def recorded_rounds(archive: Path) -> list[int]:
         return []
     entries = json.loads(manifest.read_text("utf-8"))["entries"]
     return sorted({n for n in (hint(e["url"]).number for e in entries if "#" in e["url"]) if n is not None})
+
+
+def replay_extra(archive: Path) -> dict[str, Any]:
+    """What a replay run asks for by default: every round the archive holds, not only the newest."""
+    return {"rounds": recorded_rounds(archive)}
 
 
 def parse(doc: Document) -> Parsed:

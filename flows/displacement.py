@@ -25,7 +25,7 @@ def displacement(sources: list[str] | None = None, fetch_mode: FetchMode | None 
         force: Re-parse and re-load snapshots already parsed by this parser version (after a parser fix).
         rounds: IOM DTM survey rounds to backfill besides the newest one (e.g. [4, 13]). Empty in replay mode backfills every round the replay archive holds.
     """
-    if not rounds and (check_mode(fetch_mode) or get_settings().fetch_mode) == "replay":
-        rounds = iom_dtm.recorded_rounds(get_settings().replay_archive)
     extra = {"rounds": rounds} if rounds else {}
+    if not rounds and (check_mode(fetch_mode) or get_settings().fetch_mode) == "replay":
+        extra = iom_dtm.replay_extra(get_settings().replay_archive)
     return run_family("displacement", sources, fetch_mode, start, end, force, extra)

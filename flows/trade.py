@@ -5,7 +5,7 @@ from datetime import date
 from prefect import flow
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from extractors import comtrade_api
+from extractors import comtrade
 from flows.family import run_family
 from flows.params import FetchMode, check_mode
 from sanctrace.settings import get_settings
@@ -44,5 +44,5 @@ def comtrade_extra(watch: dict, mode: str) -> dict:
         "partners": [m49_of_iso(c) for c in watch.get("partners") or settings.watch_partners],
         "hs_codes": list(watch.get("hs_codes") or settings.watch_hs_codes)}}
     if mode == "replay" and not watch:
-        extra["comtrade_plan"] = comtrade_api.recorded_plan(settings.replay_archive)
+        extra.update(comtrade.replay_extra(settings.replay_archive))
     return extra

@@ -99,6 +99,13 @@ def source_state(rt: Runtime, source_id: str) -> dict[str, Any]:
     return {"documents": wh.parsed_documents(rt.engine, source_id)}
 
 
+def replay_extra(source_id: str, archive) -> dict[str, Any]:
+    """Family parameters that make a replay run ask only for what was recorded (a source's optional
+    ``replay_extra`` hook; most sources need none)."""
+    hook = getattr(registry.get(source_id), "replay_extra", None)
+    return hook(archive) if hook else {}
+
+
 def not_recorded(rt: Runtime, source_id: str, mode: str) -> str:
     """In replay mode, a source with nothing recorded is skipped with this reason (else "")."""
     folder = rt.settings.replay_archive / source_id

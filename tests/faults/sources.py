@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from extractors import registry
 from extractors.base import FetchOptions
 from extractors.client import load_manifest
+from sanctrace import pipeline
 from sanctrace.settings import PROJECT_ROOT, Settings
 from tests.faults.server import FaultServer
 
@@ -66,15 +67,5 @@ def live_settings(base: Settings, server: FaultServer, **kw) -> Settings:
 
 
 def replay_options(source_id: str, force: bool = False) -> FetchOptions:
-    """Only what was recorded: IOM DTM and UN Comtrade would otherwise ask for rounds or watch-list
-    requests the archive has no copy of (flows/displacement.py and flows/trade.py pass the same in
-    replay mode)."""
-    if source_id == "iom-dtm-idps":
-        from extractors.iom_dtm import recorded_rounds
-
-        return FetchOptions(force=force, extra={"rounds": recorded_rounds(REPLAY)})
-    if source_id == "un-comtrade":
-        from extractors.comtrade_api import recorded_plan
-
-        return FetchOptions(force=force, extra={"comtrade_plan": recorded_plan(REPLAY)})
-    return FetchOptions(force=force)
+    """Only what was recorded (the source's replay defaults, as the family flows pass them)."""
+    return FetchOptions(force=force, extra=pipeline.replay_extra(source_id, REPLAY))

@@ -13,9 +13,8 @@ from typing import Any, Sequence
 from sqlalchemy import Engine, text
 
 TOTAL = "TOTAL"  # publishers that give only all-goods totals
-FIGURES = (("exports_to_rus_usd", "exports_obs_id"), ("previous_year_usd", "previous_obs_id"),
-           ("mirror_rus_imports_usd", "mirror_obs_id"), ("imports_from_eu_usd", "imports_from_eu_obs_id"),
-           ("imports_from_chn_usd", "imports_from_chn_obs_id"))
+IDS = (("exports", "exports_obs_id"), ("previous", "previous_obs_id"), ("mirror", "mirror_obs_id"),
+       ("eu", "imports_from_eu_obs_id"), ("chn", "imports_from_chn_obs_id"))  # label, view column
 
 
 def watch_rows(engine: Engine, hs_codes: Sequence[str], reporters: Sequence[str]) -> list[dict[str, Any]]:
@@ -48,5 +47,4 @@ def for_people(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _ids(row: dict[str, Any]) -> str:
-    labels = ("exports", "previous", "mirror", "eu", "chn")
-    return " ".join(f"{label}={row[obs]}" for label, (_, obs) in zip(labels, FIGURES) if row[obs] is not None)
+    return " ".join(f"{label}={row[column]}" for label, column in IDS if row[column] is not None)

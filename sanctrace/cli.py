@@ -1,4 +1,4 @@
-"""`sanctrace` command line: sources, parse, explain, migrate, run, trade-watch."""
+"""`sanctrace` command line: sources, parse, explain, migrate, run, trade-watch, check-claims."""
 
 from __future__ import annotations
 
@@ -58,6 +58,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", type=Path, help="also write every column to this CSV file")
     p.add_argument("--parquet", type=Path, help="also write every column to this Parquet file")
     p.set_defaults(handler=cmd_trade_watch)
+    p = sub.add_parser("check-claims", help="find the numeric claims in a text and check each against the warehouse")
+    p.add_argument("file", help="a text file, or - for standard input")
+    p.add_argument("--as-of", help="the text's date (YYYY-MM-DD): which period a running total refers to")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--json", dest="fmt", action="store_const", const="json", default="table")
+    group.add_argument("--markdown", dest="fmt", action="store_const", const="markdown")
+    p.set_defaults(handler=cmd_check_claims)
     return parser
 
 
@@ -167,6 +174,23 @@ def cmd_trade_watch(args) -> int:
         emit(rows, "json")
     else:
         print(render(for_people(rows)) if rows else "no trade figures for that watch list in the warehouse")
+    return 0
+
+
+def cmd_check_claims(args) -> int:
+    from sanctrace.claims_check import check_text
+    from sanctrace.claims_report import as_json, as_markdown, as_table, text_date
+    from warehouse.engine import engine_for
+
+    try:
+        as_of = text_date(args.as_of, None if args.file == "-" else Path(args.file).name)
+        body = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    verdicts = check_text(engine_for(get_settings().warehouse_url), body, as_of)
+    print({"json": as_json, "markdown": lambda v: as_markdown(v, as_of),
+           "table": lambda v: as_table(v, as_of)}[args.fmt](verdicts))
     return 0
 
 

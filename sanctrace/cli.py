@@ -1,4 +1,4 @@
-"""`sanctrace` command line: sources, parse, explain, migrate, run, trade-watch, check-claims."""
+"""`sanctrace` command line: sources, parse, explain, migrate, run, trade-watch, check-claims, browse."""
 
 from __future__ import annotations
 
@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--json", dest="fmt", action="store_const", const="json", default="table")
     group.add_argument("--markdown", dest="fmt", action="store_const", const="markdown")
     p.set_defaults(handler=cmd_check_claims)
+    p = sub.add_parser("browse", help="Datasette over the SQLite warehouse (read-only), with provenance pages")
+    p.add_argument("--port", type=int, default=8001)
+    p.add_argument("--host", default="127.0.0.1")
+    p.set_defaults(handler=cmd_browse)
     return parser
 
 
@@ -192,6 +196,26 @@ def cmd_check_claims(args) -> int:
     print({"json": as_json, "markdown": lambda v: as_markdown(v, as_of),
            "table": lambda v: as_table(v, as_of)}[args.fmt](verdicts))
     return 0
+
+
+def cmd_browse(args) -> int:
+    import subprocess
+
+    from sanctrace.browse import command, sqlite_path, write_metadata
+    from warehouse.engine import engine_for
+
+    url = get_settings().warehouse_url
+    try:
+        database = sqlite_path(url)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    meta = write_metadata(engine_for(url), database.parent / "datasette-metadata.json", database.stem)
+    print(f"browsing {database} at http://{args.host}:{args.port}/ (Ctrl-C stops it)")
+    try:
+        return subprocess.call(command(database, meta, args.port, args.host))
+    except KeyboardInterrupt:
+        return 0
 
 
 def _quiet_pipe(handler):

@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8001)
     p.add_argument("--host", default="127.0.0.1")
     p.set_defaults(handler=cmd_browse)
+    p = sub.add_parser("export-sqlite", help="copy the warehouse (e.g. PostgreSQL) into a new SQLite file to browse")
+    p.add_argument("file", type=Path)
+    p.set_defaults(handler=cmd_export_sqlite)
     return parser
 
 
@@ -216,6 +219,20 @@ def cmd_browse(args) -> int:
         return subprocess.call(command(database, meta, args.port, args.host))
     except KeyboardInterrupt:
         return 0
+
+
+def cmd_export_sqlite(args) -> int:
+    from sanctrace.sqlite_export import export_sqlite
+    from warehouse.engine import engine_for
+
+    try:
+        counts = export_sqlite(engine_for(get_settings().warehouse_url), args.file)
+    except FileExistsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    emit([{"table": name, "rows": n} for name, n in counts.items()])
+    print(f"browse it with: SANCTRACE_WAREHOUSE_URL=sqlite:///{args.file.resolve()} sanctrace browse")
+    return 0
 
 
 def _quiet_pipe(handler):

@@ -35,6 +35,8 @@ NOTES = {
 OPPOSITE = {"X": "M", "M": "X", "T": "T"}
 MORE, LESS = ("more than", "over", "above", "at least", "exceeding"), ("less than", "under", "below", "fewer than")
 SHORT, ROUGH = ("nearly", "almost", "up to"), ("about", "around", "roughly", "approximately", "some")
+RISE = re.compile(r"\b(?:rose|risen|rise|grew|grown|increased?|up|jumped|higher)\b", re.I)
+FALL = re.compile(r"\b(?:fell|fallen|fall|dropped|declined?|decreased?|down|lower|shrank)\b", re.I)
 WINDOWS = ((r"daily", 7), (r"weekly", 14), (r"monthly", 45), (r"quarter|round", 120), (r"annual", 400))
 
 FIGURES = text(
@@ -86,11 +88,10 @@ def check_claim(engine: Engine, claim: Claim, as_of: TextDate) -> Verdict:
         verdict.would_hold = would_hold(engine, subject)
         verdict.note = NOTES.get(subject.measure, "the sentence names no reporting country")
         return verdict
-    if claim.kind == "percent":
-        verdict.note = "a percentage: no figure of that kind is checked"
-        return verdict
     rows = _rows(engine, FIGURES, indicator=INDICATORS[subject.measure], geo=subject.geo,
                  partner=subject.partner, commodity=subject.commodity, flow=subject.flow)
+    if claim.kind == "percent":
+        return _judge_change(verdict, rows)
     rows = [r for r in rows if r["unit"] in _units(claim)]
     _judge(verdict, rows, as_of)
     if verdict.verdict == "no figure held":
@@ -125,6 +126,34 @@ def _judge(verdict: Verdict, rows: list[dict], as_of: TextDate) -> None:
     verdict.figures = [_shown(r, "") for r in current]
     if len(values) == 1:
         verdict.difference = _difference(claim, current[0])
+
+
+def _judge_change(verdict: Verdict, rows: list[dict]) -> Verdict:
+    """"Exports rose 29.5% in 2022": the change of the year's current figure on the year before's, same
+    source and currency. Only a stated rise or fall is checked; a bare percentage is a share of something."""
+    claim = verdict.claim
+    sign = -1 if FALL.search(claim.before + claim.after) else 1 if RISE.search(claim.before + claim.after) else 0
+    if not sign or claim.when.kind != "year":
+        verdict.note = "a percentage that is not a stated change on a year: not checked"
+        return verdict
+    current = [r for r in rows if r["superseded_at"] is None and r["method"] == "published"]
+    year = {(r["source_id"], r["unit"]): r for r in _in_period(current, claim.when, TextDate(None, ""))}
+    before = When("year", claim.when.start.replace(year=claim.when.start.year - 1),
+                  claim.when.end.replace(year=claim.when.end.year - 1))
+    pairs = [(r, p) for p in _in_period(current, before, TextDate(None, ""))
+             if (r := year.get((p["source_id"], p["unit"]))) and p["value"]]
+    if not pairs:
+        verdict.note = "no figures for that year and the year before to compute a change"
+        return verdict
+    changes = [(r, p, 100 * (r["value"] - p["value"]) / p["value"]) for r, p in pairs]
+    stated = Amount(sign * claim.amounts[0].value, "%", claim.amounts[0].written, claim.amounts[0].step)
+    matching = [c for c in changes if agrees(stated, claim.qualifier, c[2])]
+    r, p, change = (matching or changes)[0]
+    verdict.verdict = "matches" if matching else "does not match"
+    verdict.figures = [_shown(r, f"change on {_dates(p)}: {change:+.2f}%"), _shown(p, "the year before")]
+    if not matching:
+        verdict.difference = f"claim {stated.value:+g}% against {change:+.2f}%"
+    return verdict
 
 
 def _rows(engine: Engine, query, **params) -> list[dict[str, Any]]:

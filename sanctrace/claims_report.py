@@ -7,6 +7,7 @@ import json
 import re
 from datetime import date
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from sanctrace.claims_check import TextDate, Verdict
 from sanctrace.table import render
@@ -80,9 +81,16 @@ def _evidence(v: Verdict, md: bool = False) -> str:
 
 
 def _figure(f: dict, md: bool) -> str:
-    doc = f"[document]({f['document']})" if md and f.get("document") else (f.get("document") or "")
+    doc = f"[document]({f['document']})" if md and f.get("document") else _short(f.get("document") or "")
     note = f" ({f['note']})" if f.get("note") else ""
     return f"{f['value']:,.10g} {f['unit']} #{f['observation_id']} {f['source']} {f['period']} {doc}{note}".strip()
+
+
+def _short(url: str) -> str:
+    """A document's file name for the table (the full URL is in --json and --markdown)."""
+    parsed = urlparse(url)
+    name = unquote(parsed.path.rstrip("/").rsplit("/", 1)[-1])
+    return f"{parsed.netloc}/…/{name}" if name else url
 
 
 def _context(v: Verdict) -> str:

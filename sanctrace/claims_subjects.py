@@ -64,7 +64,7 @@ class Subject:
 def subject_of(claim: Claim) -> Subject:
     windows = (claim.after, claim.before, claim.sentence)
     commodity = _first(PRODUCTS, windows)
-    if claim.kind == "amount":
+    if claim.kind in ("amount", "percent"):  # a percentage of trade: its change on the year before
         flow = _first(FLOWS, (claim.before, claim.after, claim.sentence))
         if not flow:
             return Subject("")

@@ -97,6 +97,15 @@ def test_the_same_number_in_an_unrelated_figure_never_matches(loaded):
     assert one(loaded, "The sum was 9.1 billion dollars in 2022.").verdict == "no figure held"
 
 
+def test_a_stated_change_on_the_year_is_checked_against_both_years(loaded):
+    rise = one(loaded, "Kazakhstan's exports to Russia rose 29.5% in 2022.")
+    assert rise.verdict == "matches" and "+29.5" in rise.figures[0]["note"]
+    assert [f["period"] for f in rise.figures] == ["2022-01-01..2022-12-31", "2021-01-01..2021-12-31"]
+    assert one(loaded, "Kazakhstan's exports to Russia rose 35% in 2022.").verdict == "does not match"
+    assert one(loaded, "Kazakhstan's exports to Russia fell 29.5% in 2022.").verdict == "does not match"
+    assert one(loaded, "Kazakhstan's exports to Russia were 29.5% of its trade in 2022.").verdict == "no figure held"
+
+
 def test_running_totals_take_the_texts_date(loaded):
     sentence = "UNHCR has so far recorded more than 6.3 million refugees across Europe."
     assert one(loaded, sentence, TextDate(date(2022, 8, 5), "test")).verdict == "matches"  # 6,307,137 on 3 Aug

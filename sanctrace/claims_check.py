@@ -46,6 +46,8 @@ FIGURES = text(
     "LEFT JOIN snapshot n ON n.sha256 = o.snapshot_sha256 "
     "WHERE s.indicator = :indicator AND s.geo = :geo AND s.partner = :partner "
     "AND s.commodity = :commodity AND s.flow = :flow")
+ANY_PLACE = text(FIGURES.text.replace("s.geo = :geo AND ", "").replace(
+    " AND s.commodity = :commodity AND s.flow = :flow", " AND s.commodity = '' AND s.flow = ''"))
 RELATED = text(
     "SELECT o.id, o.value, o.period_start, o.period_end, o.source_id, o.method, o.flags, o.superseded_at, "
     "s.indicator, s.geo, s.partner, s.commodity, s.flow, s.unit, n.url "
@@ -88,6 +90,8 @@ def check_claim(engine: Engine, claim: Claim, as_of: TextDate) -> Verdict:
         verdict.would_hold = would_hold(engine, subject)
         verdict.note = NOTES.get(subject.measure, "the sentence names no reporting country")
         return verdict
+    if not subject.geo:
+        return _judge_any_place(engine, verdict, as_of)
     rows = _rows(engine, FIGURES, indicator=INDICATORS[subject.measure], geo=subject.geo,
                  partner=subject.partner, commodity=subject.commodity, flow=subject.flow)
     if claim.kind == "percent":
@@ -121,11 +125,29 @@ def _judge(verdict: Verdict, rows: list[dict], as_of: TextDate) -> None:
         verdict.verdict, verdict.figures = "matches", [_shown(r, "an earlier version, since revised") for r in older]
         verdict.context += [_shown(r, "the current version") for r in current]
         return
-    values = {r["value"] for r in current}
+    values = {r["value"] for r in current}  # several figures fit the period (update dates a day apart)
     verdict.verdict = "ambiguous" if len(values) > 1 else "does not match"
     verdict.figures = [_shown(r, "") for r in current]
     if len(values) == 1:
         verdict.difference = _difference(claim, current[0])
+
+
+def _judge_any_place(engine: Engine, verdict: Verdict, as_of: TextDate) -> Verdict:
+    """No place in the sentence ("915,000 refugees on 3 August 2022"): figures of any place that
+    agree are candidates, never a match, since the text does not say which place it means."""
+    claim, subject = verdict.claim, verdict.subject
+    rows = [r for r in _rows(engine, ANY_PLACE, indicator=INDICATORS[subject.measure], partner=subject.partner)
+            if r["method"] == "published" and r["superseded_at"] is None and r["unit"] in _units(claim)]
+    by_place: dict[str, list[dict]] = {}
+    for row in rows:
+        by_place.setdefault(row["geo"], []).append(row)
+    candidates = [r for place in by_place.values() for r in _in_period(place, claim.when, as_of) if _agrees(claim, r)]
+    verdict.note = "the sentence names no place"
+    if candidates:
+        verdict.verdict, verdict.figures = "ambiguous", [_shown(r, "a candidate") for r in candidates]
+    else:
+        verdict.would_hold = would_hold(engine, subject)
+    return verdict
 
 
 def _judge_change(verdict: Verdict, rows: list[dict]) -> Verdict:

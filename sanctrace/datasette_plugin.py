@@ -10,14 +10,20 @@ from __future__ import annotations
 import asyncio
 import html
 import json
+import sqlite3
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import markupsafe
 from datasette import hookimpl
 from datasette.utils.asgi import Response
+from sqlalchemy import Engine, create_engine
+
+from extractors.snapshots import SnapshotStore
 
 from sanctrace.explain import NotFound, explain, render
-from sanctrace.pipeline import runtime
+from sanctrace.pipeline import Runtime
 from sanctrace.settings import get_settings
 
 EXPLAIN_COLUMNS = ("explain", "explain_current")
@@ -48,10 +54,20 @@ def _link(href: str, label: str) -> markupsafe.Markup:
     return markupsafe.Markup('<a href="{}">{}</a>').format(href, label)
 
 
-def _runtime(datasette):
-    """The warehouse being browsed (Datasette's database), with the snapshot store from the settings."""
+def _runtime(datasette) -> Runtime:
+    """The warehouse being browsed (Datasette's database), opened read-only, with the snapshot store
+    from the settings."""
     path = datasette.get_database().path
-    return runtime(get_settings().model_copy(update={"warehouse_url": f"sqlite:///{path}"}))
+    settings = get_settings().model_copy(update={"warehouse_url": f"sqlite:///{path}"})
+    return Runtime(settings, read_only_engine(path), SnapshotStore(settings.snapshot_store))
+
+
+@lru_cache(maxsize=8)
+def read_only_engine(path: str) -> Engine:
+    """SQLite opened with mode=ro: the provenance page cannot write, nor take the write lock a loader
+    needs (the warehouse's own engine begins every transaction with BEGIN IMMEDIATE)."""
+    uri = f"{Path(path).resolve().as_uri()}?mode=ro"
+    return create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
 
 
 async def explain_page(datasette, request):

@@ -103,6 +103,18 @@ def test_metadata_and_canned_queries(served):
         assert rt.store.get(first["document"]) == response.read()
 
 
+def test_the_provenance_page_reads_the_warehouse_read_only(warehouse):
+    from sqlalchemy.exc import OperationalError
+
+    from sanctrace.datasette_plugin import read_only_engine
+
+    rt, db = warehouse
+    with read_only_engine(str(db)).connect() as conn:
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM observation").scalar_one() > 100
+        with pytest.raises(OperationalError, match="readonly"):
+            conn.exec_driver_sql("DELETE FROM observation")
+
+
 def test_from_a_source_to_a_figures_provenance_page_in_chromium(served, tmp_path):
     if not shutil.which(CHROMIUM):
         pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)")

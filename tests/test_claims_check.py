@@ -88,6 +88,17 @@ def test_cut_off_date_matches_the_figure_dated_by_its_update(loaded):
     assert injured.verdict == "does not match" and injured.figures[0]["value"] == 3053
 
 
+def test_ambiguous_when_the_text_leaves_the_place_or_the_update_open(loaded):
+    no_place = one(loaded, "UNHCR recorded 915,000 refugees on 3 August 2022.")  # Germany's figure that day
+    assert no_place.verdict == "ambiguous" and [f["series"] for f in no_place.figures] == [
+        "refugees_from_ukraine_recorded DEU->UKR"]
+    assert one(loaded, "UNHCR recorded 915,001 refugees on 3 August 2022.").verdict == "no figure held"
+    # Updates of 21 and 22 April both fit a cut-off of 21 April (2,345 and 2,435 killed); 2,500 fits neither.
+    two = one(loaded, "As of 21 April 2022, OHCHR recorded 2,500 civilians killed.")
+    assert two.verdict == "ambiguous" and sorted(f["value"] for f in two.figures) == [2345, 2435]
+    assert one(loaded, "As of 21 April 2022, OHCHR recorded 2,345 civilians killed.").verdict == "matches"
+
+
 def test_the_same_number_in_an_unrelated_figure_never_matches(loaded):
     assert one(loaded, "Poland hosted 1,256,568 refugees on 1 August 2022.").verdict == "matches"
     unrelated = one(loaded, "Poland hosted 2,665 refugees on 1 August 2022.")  # 2,665: OHCHR's killed

@@ -112,7 +112,8 @@ def _judge(verdict: Verdict, rows: list[dict], as_of: TextDate) -> None:
     verdict.context += [_shown(r, "derived by sanctrace: the publisher states no such figure")
                         for r in _in_period([r for r in rows if r["method"] == "derived"], claim.when, as_of)]
     if not current:
-        verdict.context += [_shown(r, "the same measure at another date") for r in _nearest(published, claim.when, as_of)]
+        nearest = _nearest(published, claim.when, as_of)
+        verdict.context += [_shown(r, "the same measure at another date") for r in nearest]
         return
     verdict.period += f"; figure dated {_dates(current[0])}"
     matching = [r for r in current if _agrees(claim, r)]

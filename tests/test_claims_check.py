@@ -81,6 +81,15 @@ def test_rounded_statement_matches_the_figure_and_a_wrong_one_does_not(loaded):
     assert in_euros.verdict == "no figure held"  # held in USD only, and no exchange rates
 
 
+def test_a_figure_of_an_earlier_release_matches_as_that_version(loaded):
+    # The 2021 release printed 2020's exports to Russia as 5 007 142.5 thousand USD; the 2022 release
+    # revised them to 5 007 142.52335. Quoted to the cent, only the earlier version fits.
+    earlier = one(loaded, "In 2020 Kazakhstan's exports to Russia were $5,007,142,500.00.")
+    assert earlier.verdict == "matches" and earlier.figures[0]["value"] == 5_007_142_500
+    assert earlier.figures[0]["note"] == "an earlier version, since revised"
+    assert [c["value"] for c in earlier.context] == [pytest.approx(5_007_142_523.35)]
+
+
 def test_cut_off_date_matches_the_figure_dated_by_its_update(loaded):
     killed = one(loaded, "As of 24 April 2022, OHCHR recorded 2,665 civilians killed.")
     assert killed.verdict == "matches" and killed.figures[0]["period"] == "2022-02-24..2022-04-25"

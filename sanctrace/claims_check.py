@@ -30,6 +30,7 @@ NOTES = {
     "shipments": "no official statistic counts one company's shipments: the text's own sources (company or "
                  "customs records) would",
     "killed": "OHCHR's own updates have no extractor; the recorded OCHA sheet copies them",
+    "injured": "OHCHR's own updates have no extractor; the recorded OCHA sheet copies them",
     "": "what the figure measures is not recognised in its sentence",
 }
 OPPOSITE = {"X": "M", "M": "X", "T": "T"}
@@ -278,8 +279,8 @@ def _trade_holders(engine: Engine, subject: Subject) -> list[str]:
         held = _rows(engine, text("SELECT COUNT(*) AS n FROM observation o JOIN series s ON s.id = o.series_id "
                                   "WHERE o.source_id = :sid AND s.commodity LIKE :c"),
                      sid=national, c=subject.commodity + "%" if subject.commodity != "TOTAL" else "%")[0]["n"]
-        gap = "" if held else f"; it holds no HS {subject.commodity} figure (no HS-level table recorded)"
-        holders.append(f"{national} ({registry.get(national).SOURCE.publisher}{gap})")
+        gap = "" if held else f": holds no HS {subject.commodity} figure, no HS-level table recorded"
+        holders.append(f"{national} ({registry.get(national).SOURCE.publisher}){gap}")
     holders.append(f"un-comtrade (reporter {subject.geo or '?'}, partner {subject.partner}"
                    + (f", HS {subject.commodity})" if subject.commodity != "TOTAL" else ")"))
     return holders

@@ -60,7 +60,8 @@ def as_markdown(verdicts: list[Verdict], as_of: TextDate) -> str:
 
 
 def _claim(v: Verdict) -> str:
-    return f"{v.claim.qualifier} {v.claim.text}".strip()
+    text = v.claim.text + ("…)" if v.claim.text.count("(") > v.claim.text.count(")") else "")
+    return f"{v.claim.qualifier} {text}".strip()
 
 
 def _when(v: Verdict) -> str:

@@ -55,7 +55,9 @@ class Subject:
         if self.measure == "trade":
             goods = f"HS {self.commodity}" if self.commodity != "TOTAL" else "all goods"
             flow = {"X": "exports", "M": "imports", "T": "trade"}.get(self.flow, "trade")
-            return f"{self.geo or '?'} {flow} of {goods}" + (f" to/from {self.partner}" if self.partner else "")
+            toward = {"X": "to", "M": "from"}.get(self.flow, "with")
+            partner = "the world" if self.partner == "WLD" else self.partner
+            return f"{self.geo or '?'} {flow} of {goods}" + (f" {toward} {partner}" if partner else "")
         if self.measure == "shipments":
             return f"a company's shipments of HS {self.commodity} to {self.partner or '?'}"
         return f"{self.measure or 'not recognised'}" + (f" in {self.geo}" if self.geo else "")

@@ -210,6 +210,8 @@ def cmd_browse(args) -> int:
     url = get_settings().warehouse_url
     try:
         database = sqlite_path(url)
+        if not database.exists():
+            raise ValueError(f"no warehouse at {database}: `make run` (or `sanctrace migrate` and `sanctrace run`) first")
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -202,8 +202,6 @@ def cmd_check_claims(args) -> int:
 
 
 def cmd_browse(args) -> int:
-    import subprocess
-
     from sanctrace.browse import command, sqlite_path, write_metadata
     from warehouse.engine import engine_for
 
@@ -216,11 +214,9 @@ def cmd_browse(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     meta = write_metadata(engine_for(url), database.parent / "datasette-metadata.json", database.stem)
-    print(f"browsing {database} at http://{args.host}:{args.port}/ (Ctrl-C stops it)")
-    try:
-        return subprocess.call(command(database, meta, args.port, args.host))
-    except KeyboardInterrupt:
-        return 0
+    print(f"browsing {database} at http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
+    argv = command(database, meta, args.port, args.host)
+    os.execv(argv[0], argv)  # datasette becomes this process: a signal to it never leaves an orphan server
 
 
 def cmd_export_sqlite(args) -> int:

@@ -33,7 +33,7 @@ _SCALE = "|".join(SCALES)
 _PREFIX = r"US\$|\$|€|£|USD\s?|EUR\s?"
 _SUFFIX = "|".join(sorted(SUFFIX_CURRENCY, key=len, reverse=True))
 AMOUNT = re.compile(
-    rf"(?<![\w/.,-])(?P<cur1>{_PREFIX})?(?:(?P<num>{_NUM})|(?P<word>{_WORD})(?=\s(?:{_SCALE})))"
+    rf"(?<![\w/.,-])(?:(?P<cur1>{_PREFIX})\s?)?(?:(?P<num>{_NUM})|(?P<word>{_WORD})(?=\s(?:{_SCALE})))"
     rf"(?:\s?(?P<scale>{_SCALE})\b)?(?:\s(?P<cur2>{_SUFFIX})\b)?(?P<pct>\s?%|\s(?:percent|per cent)\b)?"
     r"(?![\w/]|-\w|\.\d|,\d)", re.IGNORECASE)
 _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))

@@ -21,9 +21,12 @@ from sanctrace.claims_extract import Amount, Claim, When, find_claims
 from sanctrace.claims_subjects import Subject, subject_of
 
 INDICATORS = {"idps": "idps", "refugees": "refugees_from_ukraine_recorded", "killed": "civilians_killed",
-              "injured": "civilians_injured", "trade": "trade_value"}
+              "injured": "civilians_injured", "trade": "trade_value", "listings": "sanctions_listings",
+              "listed_persons": "sanctions_listings_persons", "listed_entities": "sanctions_listings_entities"}
 HOLDERS = {"idps": ("iom-dtm-idps",), "refugees": ("unhcr-ukraine-refugees",), "killed": ("ohchr-casualties",),
-           "injured": ("ohchr-casualties",), "displaced": ("iom-dtm-idps", "unhcr-ukraine-refugees")}
+           "injured": ("ohchr-casualties",), "listings": ("eu-council-press",),
+           "listed_persons": ("eu-council-press",), "listed_entities": ("eu-council-press",),
+           "displaced": ("iom-dtm-idps", "unhcr-ukraine-refugees")}
 NATIONAL_TRADE = {"KAZ": "kz-stat-trade", "KGZ": "kg-stat-trade", "AGG-EU": "eurostat-comext"}
 NOTES = {
     "displaced": "no source states this total: IDPs (IOM DTM) and refugees (UNHCR) are counted apart",

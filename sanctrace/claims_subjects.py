@@ -20,6 +20,12 @@ MEASURES = (
     ("killed", r"\bkilled\b|\bdeaths?\b|\bdead\b|\bdied\b|fatalit"),
     ("injured", r"\bwounded\b|\binjured\b|injuries"),
 )
+SANCTIONS = (  # only in a sentence about sanctions: "persons" alone is no listing
+    ("listings", r"\blistings\b"),
+    ("listed_persons", r"\b(?:persons|individuals|people)\b"),
+    ("listed_entities", r"\bentities\b"),
+)
+ABOUT_SANCTIONS = re.compile(r"sanction|\blist(?:ed|ing|ings)\b|designat|\bpackage\b", re.I)
 FLOWS = (("X", r"\bexport|\bsent\b|\bshipped\b|\bsupplied\b"), ("M", r"\bimport|\bbought\b|\bpurchased\b"),
          ("T", r"\bturnover\b|\btrade\b"))
 PRODUCTS = (  # HS heading of the goods a text names
@@ -44,7 +50,8 @@ TOWARD = re.compile(r"\b(to|from|with)\s+(?:the\s+)?$", re.I)
 
 @dataclass
 class Subject:
-    measure: str  # trade | idps | refugees | displaced | killed | injured | shipments | "" (not recognised)
+    measure: str  # trade | idps | refugees | displaced | killed | injured | shipments | listings | listed_persons
+    # | listed_entities | "" (not recognised)
     geo: str = ""  # the reporter for trade, the place for people
     partner: str = ""
     commodity: str = ""
@@ -77,6 +84,9 @@ def subject_of(claim: Claim) -> Subject:
         return Subject("shipments", partner=partner, commodity=commodity,
                        by_company=bool(COMPANY.search(claim.before + claim.sentence)))
     measure = _first(MEASURES, windows)
+    if ABOUT_SANCTIONS.search(claim.sentence) and not measure:
+        measure = _first(SANCTIONS, windows)
+        return Subject(measure, "AGG-EU" if measure else "")  # the Council's packages
     if measure == "refugees":
         return Subject(measure, _host(claim), "UKR")  # UNHCR's series count refugees from Ukraine
     return Subject(measure, "UKR" if measure else "")

@@ -20,7 +20,8 @@ from sanctrace.claims_check import TextDate, check_text
 from tests.test_claims_extract import ARTICLE
 from warehouse.loader import STAGE_COLS, LoadContext, load_observations
 
-SOURCES = ("kz-stat-trade", "kg-stat-trade", "unhcr-ukraine-refugees", "iom-dtm-idps", "ohchr-casualties")
+SOURCES = ("kz-stat-trade", "kg-stat-trade", "unhcr-ukraine-refugees", "iom-dtm-idps", "ohchr-casualties",
+           "eu-council-press")
 NO_DATE = TextDate(None, "no date")
 
 
@@ -124,6 +125,15 @@ def test_a_stated_change_on_the_year_is_checked_against_both_years(loaded):
     assert one(loaded, "Kazakhstan's exports to Russia rose 35% in 2022.").verdict == "does not match"
     assert one(loaded, "Kazakhstan's exports to Russia fell 29.5% in 2022.").verdict == "does not match"
     assert one(loaded, "Kazakhstan's exports to Russia were 29.5% of its trade in 2022.").verdict == "no figure held"
+
+
+def test_sanctions_listings_of_a_package(loaded):
+    verdicts = check_text(loaded.engine, "On 16 December 2024 the Council agreed on 84 listings: 54 persons and "
+                                         "30 entities. On 16 December 2024 the EU sanctioned 55 individuals.", NO_DATE)
+    assert [v.verdict for v in verdicts[:3]] == ["matches"] * 3 and verdicts[3].verdict == "does not match"
+    assert [v.figures[0]["series"] for v in verdicts[:3]] == [
+        "sanctions_listings AGG-EU", "sanctions_listings_persons AGG-EU", "sanctions_listings_entities AGG-EU"]
+    assert verdicts[3].figures[0]["value"] == 54 and "+1 count" in verdicts[3].difference
 
 
 def test_running_totals_take_the_texts_date(loaded):

@@ -80,6 +80,8 @@ def test_the_article_claims_say_what_and_where(article_claims):
     ("Poland hosted 1,256,568 refugees on 1 August 2022.", ("refugees", "POL", "UKR", "", "")),
     ("OHCHR recorded 2,665 civilians killed as of 24 April 2022.", ("killed", "UKR", "", "", "")),
     ("The sum was 9.1 billion dollars.", ("", "", "", "", "")),
+    ("The 15th package listed 54 persons on 16 December 2024.", ("listed_persons", "AGG-EU", "", "", "")),
+    ("Some 54 persons fled on 16 December 2024.", ("displaced", "UKR", "", "", "")),
 ])
 def test_subject_tables(sentence, expected):
     [claim] = find_claims(sentence)

@@ -45,6 +45,7 @@ DATES = (  # each gives (day, month, year) groups; the order matters: longest fo
     re.compile(rf"\b(?P<d>\d{{1,2}})\s(?P<m>{_MONTH})\b", re.I),
     re.compile(r"\b(?P<y>(?:19|20)\d\d)(?:\s?[-–]\s?(?:19|20)\d\d)?\b"),
 )
+YEAR_RANGE = re.compile(r"\d{4}\s?[-–]\s?\d{4}")
 NOT_CLAIMS = (
     re.compile(r"\b\d+(?:[.,]\d+)?[-\s](?:day|week|month|year|hour|minute)s?\b", re.I),  # durations
     re.compile(r"\b\d+(?:st|nd|rd|th)\b", re.I),  # ordinals
@@ -195,22 +196,22 @@ def _dates(sentence: str):
 
 
 def _as_when(m: re.Match) -> When | None:
+    """None for a day without a year, a range of years or an impossible date: no period a claim refers to."""
     parts = m.groupdict()
-    year = int(parts["y"]) if parts.get("y") else None
-    month = parts.get("m")
+    if not parts.get("y") or YEAR_RANGE.fullmatch(m.group(0)):
+        return None
+    year, month = int(parts["y"]), parts.get("m")
     month = (int(month) if month.isdigit() else MONTHS[month.lower().rstrip(".")]) if month else None
-    if year and "–" not in m.group(0) and "-" not in m.group(0)[4:5]:
+    try:
         if month and parts.get("d"):
             day = date(year, month, int(parts["d"]))
             return When("date", day, day, m.group(0))
         if month:
-            return When("month", date(year, month, 1),
-                        date(year, month, calendar.monthrange(year, month)[1]), m.group(0))
-        return When("year", date(year, 1, 1), date(year, 12, 31), m.group(0))
-    if year and month and parts.get("d"):  # ISO date
-        day = date(year, month, int(parts["d"]))
-        return When("date", day, day, m.group(0))
-    return None  # a year range or a day without a year: not a period a claim can refer to
+            return When("month", date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]),
+                        m.group(0))
+    except ValueError:
+        return None
+    return When("year", date(year, 1, 1), date(year, 12, 31), m.group(0))
 
 
 def _when(sentence: str, start: int, end: int, dates) -> When:

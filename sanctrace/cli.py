@@ -209,7 +209,7 @@ def cmd_browse(args) -> int:
     try:
         database = sqlite_path(url)
         if not database.exists():
-            raise ValueError(f"no warehouse at {database}: `make run` (or `sanctrace migrate` and `sanctrace run`) first")
+            raise ValueError(f"no warehouse at {database}: `make run` (or `sanctrace migrate`, `sanctrace run`) first")
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

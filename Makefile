@@ -9,7 +9,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT := false
 
-.PHONY: setup run test serve bench reliability clean
+.PHONY: setup run test serve browse bench reliability clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ bench: $(BENCH_STAMP)  ## every benchmark in bench/, each printing its table (do
 	$(BIN)/python bench/reload.py $(BENCH_ARGS)
 	$(BIN)/python bench/run_all.py
 	$(BIN)/python bench/fsf.py
+
+browse: setup  ## Datasette over data/warehouse.db (read-only) with provenance pages, on 127.0.0.1:8001
+	$(BIN)/sanctrace browse
 
 serve: setup  ## local Prefect server + work pool + all deployments + a worker; Ctrl-C stops all
 	$(BIN)/sanctrace migrate

@@ -1,4 +1,4 @@
-"""`sanctrace` command line: sources, parse, explain, migrate, run, trade-watch."""
+"""`sanctrace` command line: sources, parse, explain, migrate, run, trade-watch, check-claims, browse."""
 
 from __future__ import annotations
 
@@ -59,6 +59,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", type=Path, help="also write every column to this CSV file")
     p.add_argument("--parquet", type=Path, help="also write every column to this Parquet file")
     p.set_defaults(handler=cmd_trade_watch)
+    p = sub.add_parser("check-claims", help="find the numeric claims in a text and check each against the warehouse")
+    p.add_argument("file", help="a text file, or - for standard input")
+    p.add_argument("--as-of", help="the text's date (YYYY-MM-DD): which period a running total refers to")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--json", dest="fmt", action="store_const", const="json", default="table")
+    group.add_argument("--markdown", dest="fmt", action="store_const", const="markdown")
+    p.set_defaults(handler=cmd_check_claims)
+    p = sub.add_parser("browse", help="Datasette over the SQLite warehouse (read-only), with provenance pages")
+    p.add_argument("--port", type=int, default=8001)
+    p.add_argument("--host", default="127.0.0.1")
+    p.set_defaults(handler=cmd_browse)
+    p = sub.add_parser("export-sqlite", help="copy the warehouse (e.g. PostgreSQL) into a new SQLite file to browse")
+    p.add_argument("file", type=Path)
+    p.set_defaults(handler=cmd_export_sqlite)
     return parser
 
 
@@ -170,6 +184,55 @@ def cmd_trade_watch(args) -> int:
         emit(rows, "json")
     else:
         print(render(for_people(rows)) if rows else "no trade figures for that watch list in the warehouse")
+    return 0
+
+
+def cmd_check_claims(args) -> int:
+    from sanctrace.claims_check import check_text
+    from sanctrace.claims_report import as_json, as_markdown, as_table, text_date
+    from warehouse.engine import engine_for
+
+    try:
+        as_of = text_date(args.as_of, None if args.file == "-" else Path(args.file).name)
+        body = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    verdicts = check_text(engine_for(get_settings().warehouse_url), body, as_of)
+    print({"json": as_json, "markdown": lambda v: as_markdown(v, as_of),
+           "table": lambda v: as_table(v, as_of)}[args.fmt](verdicts))
+    return 0
+
+
+def cmd_browse(args) -> int:
+    from sanctrace.browse import command, sqlite_path, write_metadata
+    from warehouse.engine import engine_for
+
+    url = get_settings().warehouse_url
+    try:
+        database = sqlite_path(url)
+        if not database.exists():
+            raise ValueError(f"no warehouse at {database}: `make run` (or `sanctrace migrate`, `sanctrace run`) first")
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    meta = write_metadata(engine_for(url), database.parent / "datasette-metadata.json", database.stem)
+    print(f"browsing {database} at http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
+    argv = command(database, meta, args.port, args.host)
+    os.execv(argv[0], argv)  # datasette becomes this process: a signal to it never leaves an orphan server
+
+
+def cmd_export_sqlite(args) -> int:
+    from sanctrace.sqlite_export import export_sqlite
+    from warehouse.engine import engine_for
+
+    try:
+        counts = export_sqlite(engine_for(get_settings().warehouse_url), args.file)
+    except FileExistsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    emit([{"table": name, "rows": n} for name, n in counts.items()])
+    print(f"browse it with: SANCTRACE_WAREHOUSE_URL=sqlite:///{args.file.resolve()} sanctrace browse")
     return 0
 
 

@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("parse", help="run one source's parser on a saved document (no network, no warehouse)")
     p.add_argument("source_id")
     p.add_argument("file", type=Path)
-    p.add_argument("--url", default=None, help="the URL the document came from (some parsers use it)")
+    p.add_argument("--url", default=None, help="the URL the document came from (some parsers use it); "
+                   "default: the request a replay manifest maps these bytes to, else the file's path")
     p.set_defaults(handler=_quiet_pipe(cmd_parse))
     p = sub.add_parser("explain", help="print a figure's provenance chain and re-parse its stored bytes")
     p.add_argument("observation_id", type=int)
@@ -96,7 +97,9 @@ def cmd_parse(args) -> int:
     except KeyError as exc:
         print(exc.args[0], file=sys.stderr)
         return 2
-    doc = Document.from_bytes(module.SOURCE.id, args.url or args.file.resolve().as_uri(), args.file.read_bytes())
+    content = args.file.read_bytes()
+    url = args.url or _recorded_url(module.SOURCE.id, content) or args.file.resolve().as_uri()
+    doc = Document.from_bytes(module.SOURCE.id, url, content)
     try:
         parsed = safe_parse(module, doc)
     except SanctraceError as exc:
@@ -111,6 +114,19 @@ def cmd_parse(args) -> int:
     for warning in parsed.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
+
+
+def _recorded_url(source_id: str, content: bytes) -> str | None:
+    """The request the replay archive holds these exact bytes for (some answers, e.g. UNHCR's timeseries,
+    name what they measure only in their request)."""
+    import hashlib
+
+    from extractors.client import load_manifest
+
+    sha = hashlib.sha256(content).hexdigest()
+    entries = load_manifest(get_settings().replay_archive / source_id, source_id)
+    return next((url for url, e in entries.items()
+                 if e["path"].exists() and hashlib.sha256(e["path"].read_bytes()).hexdigest() == sha), None)
 
 
 def cmd_explain(args) -> int:

@@ -219,6 +219,9 @@ def check(parsed: list[Parsed]) -> CheckResult:
         result.expect(bool(points), f"{total.indicator}: the {total.total_geo} timeseries has points ({len(points)})")
         if countries and points:
             _compare(result, group, total, countries, points)
+    unused = sorted(gid for gid, g in GROUPS.items() if g.indicator not in by_indicator)
+    if records and unused:
+        result.warnings.append(f"population groups known but in no answer of this run: {', '.join(unused)}")
     return result
 
 

@@ -129,6 +129,15 @@ def test_check_holds_for_each_kind_on_all_four_answers():
     assert not result.failed and not result.warnings
     assert any("6307137 equals timeseries 6307137" in p for p in result.passed)
     assert any("5264767 equals the sum of 61 days" in p for p in result.passed)
+    from sanctrace.assertions import declared_checks
+
+    declared = declared_checks(unhcr.SOURCE, [unhcr.parse(doc(n)) for n in (SUB, TS, APR_SUB, APR_TS)], result)
+    assert not declared.failed and "declared: 181 records >= 60" in declared.passed
+
+
+def test_a_group_in_no_answer_is_reported():
+    result = unhcr.check([unhcr.parse(doc(SUB)), unhcr.parse(doc(TS))])
+    assert result.warnings == ["population groups known but in no answer of this run: 5457, 5460"]
 
 
 def test_a_daily_total_that_does_not_add_up_fails():

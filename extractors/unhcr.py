@@ -53,8 +53,10 @@ SOURCE = SourceInfo(
         index_url=f"{BASE}/sublocation?widget_id=283575&sv_id=54&population_group=5459,5478",
         status=LIVE_TESTED,
         note=("The portal documents no listing of releases: each population/get answer always holds its "
-              "population group's latest figures, so the answers are their own index (recorded at two dates, "
-              "April and August 2022). Conditional GET and sha256 skip an unchanged answer."),
+              "population group's latest figures, so the four answers are their own index. Their parser is "
+              "tested on real answers of both hosts (data2.unhcr.org, April 2022; data.unhcr.org, August 2022); "
+              "what either host answers today is untested here (no internet). Conditional GET and sha256 skip "
+              "an unchanged answer; a group the parser does not know fails loudly by its id."),
     ),
     assertions=Assertions(min_records=60, max_records=20_000, fill_rates=(("value", 1.0), ("geo", 1.0))),
 )

@@ -117,6 +117,12 @@ def test_unhcr_both_dates_load_as_distinct_indicators_and_periods(rt):
     assert obs["refugees_from_ukraine_recorded", "DEU", date(2022, 8, 3)].value == 915000
     assert obs["refugees_from_ukraine_recorded", "AGG-EUROPE", date(2022, 8, 3)].value == 6307137
     assert obs["refugees_from_ukraine_recorded", "AGG-EUROPE", date(2022, 4, 25)].value == 85000
+    august = {(geo, end): o.value for (ind, geo, end), o in obs.items() if ind == "refugees_from_ukraine_recorded"}
+    assert (august["CZE", date(2022, 8, 2)], august["MDA", date(2022, 8, 1)], august["TUR", date(2022, 5, 19)],
+            august["BIH", date(2022, 8, 3)]) == (404839, 88018, 145000, 223)
+    assert (august["AGG-EUROPE", date(2022, 4, 27)], august["AGG-EUROPE", date(2022, 5, 25)],
+            august["AGG-EUROPE", date(2022, 6, 17)]) == (128300, 1509585, 5146852)
+    assert sum(v for (geo, _), v in august.items() if geo != "AGG-EUROPE") == 6307137
     april = {geo: o for (ind, geo, end), o in obs.items() if ind == "border_crossings_from_ukraine_cumulative"}
     assert {g: o.value for g, o in april.items()} == {"POL": 2922978, "RUS": 614318, "HUN": 496914, "MDA": 435275,
                                                       "ROU": 413144, "SVK": 357560, "BLR": 24578}

@@ -19,7 +19,8 @@ from datetime import date
 from typing import Iterable
 
 from extractors.base import (
-    CheckResult, Document, FetchOptions, LayoutChanged, Parsed, Record, SourceClient, SourceInfo,
+    LIVE_TESTED, Assertions, CheckResult, Discovery, Document, FetchOptions, LayoutChanged, Parsed, Record,
+    SourceClient, SourceInfo,
 )
 from extractors.cumulative import find_decreases, flag
 from extractors.numbers import parse_number
@@ -37,6 +38,18 @@ SOURCE = SourceInfo(
     hosts=("docs.google.com",),
     landing_urls=(SHEET + "?gid=0&single=true&output=csv", "https://www.ohchr.org/en/countries/ukraine"),
     parser_version="1",
+    discovery=Discovery(
+        kind="document-is-index",
+        index_url=SHEET + "?gid=0&single=true&output=csv",
+        status=LIVE_TESTED,
+        note=("OCHA publishes the key-figures sheet itself (Google Sheets' publish-to-web CSV: the publisher's own "
+              "channel, not a mirror). The sheet is its own index: each OHCHR update becomes a new dated row in "
+              "the same CSV, so a run GETs it and conditional GET + sha256 skip an unchanged sheet. Parser tested "
+              "on the real sheet of 2022-05-02; OHCHR's own update pages have no recorded copy and no extractor."),
+    ),
+    # 50 dated rows x killed + injured in the recorded sheet; a few early rows cite no document.
+    assertions=Assertions(min_records=90, max_records=20_000,
+                          fill_rates=(("value", 0.95), ("cites_url", 0.9))),
 )
 QUERY = {"gid": "0", "single": "true", "output": "csv"}
 HEADER_LINE = 2
@@ -86,7 +99,15 @@ def parse(doc: Document) -> Parsed:
         raise LayoutChanged(doc.source_id, doc.url, "no row holds a killed or injured count")
     falls = find_decreases(records)
     records = [flag(r) if i in falls else r for i, r in enumerate(records)]
-    return Parsed(records=records, warnings=warnings + [falls[i] for i in sorted(falls)])
+    return Parsed(records=records, warnings=warnings + [falls[i] for i in sorted(falls)],
+                  unread=_unread(header, rows[HEADER_LINE:]))
+
+
+def _unread(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Columns holding values this parser does not read (the sheet's other key figures: OCHA's, not OHCHR's)."""
+    read = {*COUNTS.values(), DATE, LINKS}
+    return [f"csv column {h!r}" for j, h in enumerate(header)
+            if h not in read and any(j < len(row) and row[j].strip() for row in rows)]
 
 
 def _day(doc: Document, text: str, line: int) -> date:

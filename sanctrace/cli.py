@@ -1,4 +1,4 @@
-"""`sanctrace` command line: sources, parse, explain, migrate, run, trade-watch, check-claims, browse."""
+"""`sanctrace` command line: sources, parse, explain, migrate, run, archive export, trade-watch, check-claims, browse."""
 
 from __future__ import annotations
 
@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("parse", help="run one source's parser on a saved document (no network, no warehouse)")
     p.add_argument("source_id")
     p.add_argument("file", type=Path)
-    p.add_argument("--url", default=None, help="the URL the document came from (some parsers use it)")
+    p.add_argument("--url", default=None, help="the URL the document came from (some parsers use it); "
+                   "default: the request a replay manifest maps these bytes to, else the file's path")
     p.set_defaults(handler=_quiet_pipe(cmd_parse))
     p = sub.add_parser("explain", help="print a figure's provenance chain and re-parse its stored bytes")
     p.add_argument("observation_id", type=int)
@@ -51,7 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", action="append", dest="sources", help="only this source (repeatable)")
     p.add_argument("--mode", choices=["live", "replay"], default=None)
     p.add_argument("--force", action="store_true", help="re-parse snapshots already parsed")
+    p.add_argument("--archive", type=Path, default=None,
+                   help="replay this archive (e.g. one `sanctrace archive export` wrote) instead of the settings' "
+                        "SANCTRACE_REPLAY_ARCHIVE; implies --mode replay")
     p.set_defaults(handler=cmd_run)
+    p = sub.add_parser("archive", help="turn fetched documents into a replay archive")
+    archive = p.add_subparsers()
+    p = archive.add_parser("export", help="write the warehouse's fetched documents as a replay archive into DIR")
+    p.add_argument("dir", type=Path)
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--run", default=None, help="only the documents this flow run fetched (its flow run id)")
+    group.add_argument("--since", type=_since, default=None,
+                       help="only documents fetched since this date (YYYY-MM-DD) or time (ISO 8601, UTC if no zone)")
+    p.add_argument("--source", action="append", dest="sources", default=[], help="only this source (repeatable)")
+    p.set_defaults(handler=cmd_archive_export)
     p = sub.add_parser("trade-watch", help="transit indicators: exports to Russia of watched goods per reporter")
     p.add_argument("--hs", action="append", help="HS code to watch (repeatable; default: the settings' watch list)")
     p.add_argument("--reporter", action="append", help="transit reporter, ISO alpha-3 (repeatable; default: watch list)")
@@ -112,7 +126,9 @@ def cmd_parse(args) -> int:
     except KeyError as exc:
         print(exc.args[0], file=sys.stderr)
         return 2
-    doc = Document.from_bytes(module.SOURCE.id, args.url or args.file.resolve().as_uri(), args.file.read_bytes())
+    content = args.file.read_bytes()
+    url = args.url or _recorded_url(module.SOURCE.id, content) or args.file.resolve().as_uri()
+    doc = Document.from_bytes(module.SOURCE.id, url, content)
     try:
         parsed = safe_parse(module, doc)
     except SanctraceError as exc:
@@ -127,6 +143,19 @@ def cmd_parse(args) -> int:
     for warning in parsed.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
+
+
+def _recorded_url(source_id: str, content: bytes) -> str | None:
+    """The request the replay archive holds these exact bytes for (some answers, e.g. UNHCR's timeseries,
+    name what they measure only in their request)."""
+    import hashlib
+
+    from extractors.client import load_manifest
+
+    sha = hashlib.sha256(content).hexdigest()
+    entries = load_manifest(get_settings().replay_archive / source_id, source_id)
+    return next((url for url, e in entries.items()
+                 if e["path"].exists() and hashlib.sha256(e["path"].read_bytes()).hexdigest() == sha), None)
 
 
 def cmd_explain(args) -> int:
@@ -150,7 +179,48 @@ def cmd_migrate(args) -> int:
     return 0
 
 
+def _since(text: str):
+    from datetime import date, datetime
+
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD) or an ISO 8601 time") from None
+
+
+def cmd_archive_export(args) -> int:
+    from sanctrace.archive import export
+    from sanctrace.pipeline import runtime
+
+    unknown = [s for s in args.sources if s not in registry.modules()]
+    if unknown:
+        print(f"error: unknown source(s) {unknown}; known: {', '.join(sorted(registry.modules()))}", file=sys.stderr)
+        return 2
+    rt = runtime()
+    done = export(rt.engine, rt.store, args.dir, run=args.run, since=args.since, sources=args.sources)
+    if not done.entries:
+        print("error: the warehouse holds no fetched document for that selection", file=sys.stderr)
+        return 1
+    for source_id in sorted(done.entries):
+        print(f"{source_id}: {done.entries[source_id]} request(s), {done.files[source_id]} file(s)")
+    print(f"replay archive: {args.dir} (replay it with `sanctrace run --mode replay --archive {args.dir}`)")
+    return 0
+
+
 def cmd_run(args) -> int:
+    if args.archive is not None:
+        if args.mode == "live":
+            print("error: --archive replays an archive; it cannot be combined with --mode live", file=sys.stderr)
+            return 2
+        if not args.archive.is_dir():
+            print(f"error: --archive {args.archive} is not a folder", file=sys.stderr)
+            return 2
+        from sanctrace.settings import reset_settings
+
+        # The flows read their settings from the environment: this run's archive goes there.
+        os.environ["SANCTRACE_REPLAY_ARCHIVE"] = str(args.archive.resolve())
+        reset_settings()
+        args.mode = "replay"
     from flows.collect_all import collect_all
     from flows.report import summary_table
 

@@ -142,3 +142,20 @@ def test_fetch_requests_the_recorded_url():
     client = ReplayClient(SRC)
     docs = list(ohchr.fetch(client, FetchOptions()))
     assert client.requested == [url_of(SRC, CSV)] and len(ohchr.parse(docs[0]).records) == 100
+
+
+def test_other_key_figures_are_reported_unread(parsed):
+    assert "csv column 'Refugees(UNHCR)'" in parsed.unread and "csv column 'IDPs'" in parsed.unread
+    assert not any("OHCHR" in u or "'Date'" in u or "Source URL" in u for u in parsed.unread)
+    assert len(parsed.unread) == 30  # every other column holding a value
+
+
+def test_declared_discovery_and_assertions_hold_on_the_real_sheet(parsed):
+    from extractors.base import CheckResult
+    from sanctrace.assertions import declared_checks
+
+    assert ohchr.SOURCE.discovery.kind == "document-is-index" and ohchr.SOURCE.hosts == ("docs.google.com",)
+    result = declared_checks(ohchr.SOURCE, [parsed], CheckResult())
+    assert not result.failed and len(result.passed) == 3
+    early = Parsed(records=parsed.records[:20])  # a sheet cut to ten dates fails the declared minimum
+    assert declared_checks(ohchr.SOURCE, [early], CheckResult()).failed

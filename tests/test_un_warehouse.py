@@ -100,3 +100,43 @@ def test_ohchr_loads_cumulative_counts_citing_ohchr(rt):
     assert pipeline.run_source(rt, OHCHR).new == 0
     chain = explain(rt, killed.id)
     assert chain["reproduced"] and chain["text_at_locator"] == "1119" and chain["cites_url"] == killed.cites_url
+
+
+UNHCR = "unhcr-ukraine-refugees"
+
+
+def test_unhcr_both_dates_load_as_distinct_indicators_and_periods(rt):
+    report = pipeline.run_source(rt, UNHCR)
+    assert report.ok, report.failures
+    assert report.documents == 4 and report.revised == 0 and report.new == 44 + 69 + 7 + 61
+    obs = current(rt, UNHCR)
+    poland = obs["refugees_from_ukraine_recorded", "POL", date(2022, 8, 1)]
+    assert poland.value == 1256568 and poland.period_start == date(2022, 8, 1) and poland.flags == "published=true"
+    assert poland.locator == "json:/data/1/individuals"
+    assert obs["refugees_from_ukraine_recorded", "RUS", date(2022, 8, 2)].value == 1968127
+    assert obs["refugees_from_ukraine_recorded", "DEU", date(2022, 8, 3)].value == 915000
+    assert obs["refugees_from_ukraine_recorded", "AGG-EUROPE", date(2022, 8, 3)].value == 6307137
+    assert obs["refugees_from_ukraine_recorded", "AGG-EUROPE", date(2022, 4, 25)].value == 85000
+    august = {(geo, end): o.value for (ind, geo, end), o in obs.items() if ind == "refugees_from_ukraine_recorded"}
+    assert (august["CZE", date(2022, 8, 2)], august["MDA", date(2022, 8, 1)], august["TUR", date(2022, 5, 19)],
+            august["BIH", date(2022, 8, 3)]) == (404839, 88018, 145000, 223)
+    assert (august["AGG-EUROPE", date(2022, 4, 27)], august["AGG-EUROPE", date(2022, 5, 25)],
+            august["AGG-EUROPE", date(2022, 6, 17)]) == (128300, 1509585, 5146852)
+    assert sum(v for (geo, _), v in august.items() if geo != "AGG-EUROPE") == 6307137
+    april = {geo: o for (ind, geo, end), o in obs.items() if ind == "border_crossings_from_ukraine_cumulative"}
+    assert {g: o.value for g, o in april.items()} == {"POL": 2922978, "RUS": 614318, "HUN": 496914, "MDA": 435275,
+                                                      "ROU": 413144, "SVK": 357560, "BLR": 24578}
+    assert {(o.period_start, o.period_end) for o in april.values()} == {(date(2022, 2, 24), date(2022, 4, 25))}
+    assert sorted(o.flags for o in april.values()).count("published=false") == 4
+    daily = {end: o for (ind, geo, end), o in obs.items() if ind == "border_crossings_from_ukraine_daily"}
+    assert len(daily) == 61 and sum(o.value for o in daily.values()) == 5264767
+    assert (daily[date(2022, 2, 24)].value, daily[date(2022, 3, 7)].value, daily[date(2022, 4, 25)].value) == (
+        79982, 205493, 31587)
+    assert {geo for (ind, geo, _) in obs if ind == "border_crossings_from_ukraine_daily"} == {"AGG-UKR-NEIGHBOURS"}
+    # the same day (2022-04-25) under a stock and a flow: two indicators, neither a revision of the other
+    assert daily[date(2022, 4, 25)].series_id != obs["refugees_from_ukraine_recorded", "AGG-EUROPE", date(2022, 4, 25)].series_id
+    again = pipeline.run_source(rt, UNHCR)
+    assert again.ok and again.new == 0 and again.revised == 0
+    chain = explain(rt, april["POL"].id)
+    assert chain["reproduced"] and chain["text_at_locator"] == "2922978"
+    assert chain["snapshot"]["url"].startswith("https://data2.unhcr.org/population/get/sublocation?")

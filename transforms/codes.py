@@ -23,6 +23,7 @@ ALIASES = {
     "iran": "IRN",
     "european union": "AGG-EU",
     "europe (unhcr regional total)": "AGG-EUROPE",
+    "ukraine's neighbours (unhcr regional total)": "AGG-UKR-NEIGHBOURS",  # UNHCR border-crossing totals, 2022
     "world": "WLD",
 }
 

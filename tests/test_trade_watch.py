@@ -59,7 +59,7 @@ def test_every_cell_traces_back_to_its_document(loaded):
     kaz = row(watch_rows(loaded.engine, ["8542"], ["KAZ"]), "KAZ", 2022)
     chain = explain(loaded, kaz["exports_obs_id"])
     assert chain["reproduced"] and chain["locator"].startswith("cell:")
-    assert chain["snapshot"]["url"].endswith(".xls")
+    assert chain["snapshot"]["url"] == "https://stat.gov.kz/api/iblock/element/not-kept-2022/file/ru/"
 
 
 def test_mirror_is_russias_reported_imports_from_the_reporter(loaded):

@@ -67,7 +67,7 @@ REPORTER, INDICATOR, UNIT, COMMODITY = "860", "trade_value", "thousand USD", "TO
 FLAGS = ("unit=inferred",)
 UPDATED = "Дата последнего изменения"
 MISSING = ("", "-")
-_TABLE = re.compile(r"/sdmx_data_(\d+)\.csv$")
+_TABLE = re.compile(r"sdmx_data_(\d+)\.csv$")  # the SIAT name, also in a saved copy's file name
 
 
 def replay_defaults(archive: Path) -> dict:

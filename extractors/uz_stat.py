@@ -94,7 +94,8 @@ def table_candidate(client: SourceClient, table: str) -> Candidate:
         raise LayoutChanged(doc.source_id, doc.url, f"not JSON: {exc}") from None
     body = body[0] if isinstance(body, list) and body else body
     meta = body.get("metadata") if isinstance(body, dict) else None
-    stated = {m.get("name_ru"): m.get("value_ru") for m in meta if isinstance(m, dict)} if isinstance(meta, list) else {}
+    meta = meta if isinstance(meta, list) else []
+    stated = {m.get("name_ru"): m.get("value_ru") for m in meta if isinstance(m, dict)}
     if not stated.get(UPDATED):
         raise LayoutChanged(doc.source_id, doc.url, f"no metadata entry {UPDATED!r} (metadata names: "
                             f"{sorted(k for k in stated if k)[:12]})")

@@ -7,7 +7,9 @@ from datetime import date
 import pytest
 
 from extractors import kg_stat, kz_releases, kz_stat, kz_taldau, locators, sheets
-from extractors.base import LIVE_DECLARED, LIVE_UNTESTED, Document, FetchOptions, LayoutChanged, SanctraceError
+from extractors.base import (
+    LIVE_DECLARED, LIVE_UNTESTED, Candidate, Document, FetchOptions, LayoutChanged, SanctraceError,
+)
 from tests.conftest import replay_file
 
 KZ = {2019: "kz_bns_foreign_trade_main_indicators_2019.xls", 2020: "kz_bns_foreign_trade_main_indicators_2020.xls",
@@ -144,6 +146,14 @@ def test_kz_discovery_reads_the_listing_and_refuses_any_other_page():
         with pytest.raises(LayoutChanged, match=what):
             list(kz_stat.fetch(client, FetchOptions()))
         assert client.asked == [kz_stat.LISTING]
+
+
+def test_kz_a_discovered_release_keeps_the_date_its_cover_states():
+    doc = kz_doc(2023)
+    options = FetchOptions()
+    options.discovery.fetched.append((Candidate(url=doc.url, key="iblock-element-1-ru", title="2023"), doc.sha256))
+    kz_stat._dated(options, doc)
+    assert options.discovery.fetched[0][0].release_date == date(2024, 7, 25)
 
 
 def test_kz_unread_share_columns_and_sheets_are_reported():

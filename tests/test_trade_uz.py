@@ -23,8 +23,8 @@ UZ, FILE = "uz-stat-trade", "uz_stat_sdmx_data_1105.csv"
 EXPORTS_URL = uz_stat.SIAT + "sdmx_data_1105.csv"
 EXACT = dict(rel=1e-12)
 # The MANIFEST's figures, thousand USD: (line, M49 partner, ISO, year) -> value
-FIGURES = {(53, "643", "RUS", 2010): 4154837.3, (53, "643", "RUS", 2021): 2088237.3, (53, "643", "RUS", 2022): 3151098.4,
-           (53, "643", "RUS", 2023): 3495675.6, (45, "398", "KAZ", 2022): 1407547.5, (46, "417", "KGZ", 2022): 982539.4}
+FIGURES = {(53, "643", "RUS", 2010): 4154837.3, (53, "643", "RUS", 2021): 2088237.3,
+           (53, "643", "RUS", 2022): 3151098.4, (53, "643", "RUS", 2023): 3495675.6, (45, "398", "KAZ", 2022): 1407547.5, (46, "417", "KGZ", 2022): 982539.4}
 
 
 def uz_doc(url: str = EXPORTS_URL, content: bytes | None = None) -> Document:

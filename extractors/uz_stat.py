@@ -45,8 +45,9 @@ SOURCE = SourceInfo(
     landing_urls=("https://stat.uz/en/official-statistics/merchandise-trade",),
     parser_version="1",
     discovery=Discovery(
-        kind="api-availability", index_url=f"{SIAT}sdmx_data_<table>.json", status=LIVE_UNTESTED,
-        note="each table's SIAT JSON metadata states its last change; a table is identified by its id, its "
+        kind="api-availability", index_url=f"{SIAT}sdmx_data_1105.json", status=LIVE_UNTESTED,
+        note="each table's SIAT JSON (sdmx_data_1105.json exports, sdmx_data_1176.json imports) states its last "
+             "change in its metadata; a table is identified by its id, its "
              "version is that date. Untested: no JSON answer was recorded, and the imports table 1176 has no "
              "recording at all (its live path is tested only up to the request it makes)."),
     assertions=Assertions(min_records=2_000, max_records=10_000, fill_rates=(("partner", 1.0), ("value", 0.9))),

@@ -9,15 +9,24 @@ a missing value with its raw text. The table states no publication date (see ``i
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Iterable
-from urllib.parse import quote
+from urllib.parse import urljoin
+
+from bs4 import BeautifulSoup
+from pydantic import Field
 
 from extractors import sheets
 from extractors.base import (
-    CheckResult, Document, FetchOptions, LayoutChanged, Parsed, Record, SourceClient, SourceInfo,
+    LIVE_UNTESTED, Assertions, Candidate, CheckResult, Discovery, Document, FetchOptions, LayoutChanged, Parsed,
+    Record, SourceClient, SourceInfo, SourceParams,
 )
+from extractors.discovery import fetch_candidates
 from extractors.stat_tables import cell_value, inferred_vintage, year_period
 
+LISTING = "https://stat.gov.kg/ru/statistics/vneshneekonomicheskaya-deyatelnost/"
 SOURCE = SourceInfo(
     id="kg-stat-trade",
     family="trade",
@@ -26,22 +35,65 @@ SOURCE = SourceInfo(
     homepage="https://stat.gov.kg/",
     licence="National Statistical Committee terms of use",
     cadence="annual",
-    hosts=("stat.gov.kg", "raw.githubusercontent.com"),
-    landing_urls=("https://stat.gov.kg/ru/statistics/vneshneekonomicheskaya-deyatelnost/",),
+    hosts=("stat.gov.kg", "www.stat.gov.kg"),
+    landing_urls=(LISTING,),
     parser_version="1",
+    discovery=Discovery(
+        kind="listing-page", index_url=LISTING, status=LIVE_UNTESTED,
+        note="the Committee's foreign-trade statistics page: the link (.xls/.xlsx) whose text names table "
+             "4.03.00.18; its file URL is the version (a new upload gets a new file name). No copy of the page "
+             "was ever recorded. The Committee also serves tables as JSON (/ru/opendata/category/<id>/json); "
+             "this table's category id is not known, so it is not used."),
+    # ~230 rows x 30 years; early years are '-' (no exports) for most countries.
+    assertions=Assertions(min_records=3_000, max_records=20_000, fill_rates=(("partner", 1.0), ("value", 0.4))),
 )
 
-# The recorded copy is a public research project's byte copy (replay/kg-stat-trade/ORIGIN.md).
-TABLE_URL = ("https://raw.githubusercontent.com/mary-lev/eu-export-sanctions/4b6a5df/data/kyrgyzstan_data/"
-             + quote("4.03.00.18  Географическое распределение экспорта товаров     ..xlsx"))
+
+class Params(SourceParams):
+    table_urls: list[str] = Field(
+        default_factory=list,
+        description="Files of table 4.03.00.18 to fetch directly (stat.gov.kg links), skipping the listing. "
+                    "Empty: find the table's link on the Committee's foreign-trade page.")
+    listing_url: str = Field(default=LISTING, description="The Committee's foreign-trade statistics page.")
+
+
 TITLE, UNIT_TEXT = "4.03.00.18", "thousand us dollars"
 REPORTER, INDICATOR, UNIT, COMMODITY, FLOW = "Kyrgyzstan", "trade_value", "thousand USD", "TOTAL", "X"
 FIRST_YEAR = 1994
+NAME_COLUMNS = {0: "Kyrgyz names", 1: "Russian names"}  # the English column is the one read
+_SPREADSHEET = re.compile(r"\.xlsx?$", re.I)
+
+
+def replay_defaults(archive: Path) -> dict:
+    """Replay has no recorded listing page: it names the recorded table."""
+    manifest = Path(archive) / SOURCE.id / "manifest.json"
+    entries = json.loads(manifest.read_text("utf-8"))["entries"] if manifest.exists() else []
+    return {"table_urls": [e["url"] for e in entries]}
 
 
 def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:
-    for url in dict.fromkeys((TABLE_URL, *options.extra.get("release_urls", ()))):
-        yield client.get(url)
+    params = options.params or Params()
+    if params.table_urls:
+        for url in dict.fromkeys(params.table_urls):
+            yield client.get(url)
+        return
+    listing = client.get(params.listing_url)
+    yield from fetch_candidates(client, options, table_candidates(listing))
+
+
+def table_candidates(doc: Document) -> list[Candidate]:
+    """The spreadsheet link of table 4.03.00.18 on the listing page; none is a layout change."""
+    soup = BeautifulSoup(doc.content, "lxml")
+    found = []
+    for link in soup.find_all("a", href=True):
+        context = sheets.text((link.parent or link).get_text(" "))
+        if TITLE in context and _SPREADSHEET.search(link["href"].split("?")[0]):
+            found.append(Candidate(url=urljoin(doc.url, link["href"]), key=f"table-{TITLE}",
+                                   version=urljoin(doc.url, link["href"]), title=context[:200]))
+    if not found:
+        raise LayoutChanged(doc.source_id, doc.url, f"no .xls/.xlsx link beside the text '{TITLE}' "
+                            f"({len(soup.find_all('a', href=True))} links on the page)")
+    return found[:1]  # the first link is the table; a second (another language) is the same figures
 
 
 def parse(doc: Document) -> Parsed:
@@ -68,7 +120,8 @@ def parse(doc: Document) -> Parsed:
                                   commodity=COMMODITY, flow=FLOW, raw=cell[1], vintage=vintage, flags=flags))
     if not records:
         raise LayoutChanged(doc.source_id, doc.url, f"sheet {name!r}: no values under the year row")
-    return Parsed(records=records)
+    unread = [f"{name}!{'AB'[col]} ({label})" for col, label in NAME_COLUMNS.items() if col != english]
+    return Parsed(records=records, unread=unread)
 
 
 def _table(doc: Document, book: dict[str, sheets.Rows]) -> tuple[str, sheets.Rows]:

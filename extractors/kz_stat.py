@@ -7,20 +7,32 @@ precision where the earlier one rounded). A data sheet is found by its header ro
 rows: header rows move between releases and the 2023 release adds cover, legend, contents and
 methodology sheets. The publication date is read from the cover ("Дата опубликования: dd.mm.yyyy")
 where there is one; otherwise it is inferred and flagged (see ``stat_tables.inferred_vintage``).
+
+Discovery (``kz_releases``): the Bureau's foreign-trade "spreadsheets" listing, untested against a real
+page (none was recorded); replay names the recorded releases instead (``replay_defaults``).
 """
 
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
+import json
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
 from typing import Iterable
-from urllib.parse import quote
 
-from extractors import kz_stat_checks, sheets
+from pydantic import Field
+
+from extractors import kz_releases, kz_stat_checks, sheets
 from extractors.base import (
-    CheckResult, Document, FetchOptions, LayoutChanged, Parsed, Record, SourceClient, SourceInfo,
+    LIVE_UNTESTED, Assertions, CheckResult, Discovery, Document, FetchOptions, LayoutChanged, Parsed, Record,
+    SourceClient, SourceInfo, SourceParams,
 )
+from extractors.discovery import fetch_candidates
+from extractors.locators import cell_name
 from extractors.stat_tables import cell_value, inferred_vintage, year_in, year_period
+
+LISTING = "https://stat.gov.kz/ru/industries/economy/foreign-market/spreadsheets/"
+TITLE_WORDS = "основные показатели внешней торговли"  # "по странам" was added to the title from 2022
 
 SOURCE = SourceInfo(
     id="kz-stat-trade",
@@ -30,27 +42,63 @@ SOURCE = SourceInfo(
     homepage="https://stat.gov.kz/",
     licence="Bureau of National Statistics terms of use",
     cadence="annual",
-    hosts=("stat.gov.kz", "raw.githubusercontent.com"),
-    landing_urls=("https://stat.gov.kz/ru/industries/economy/foreign-market/",),
+    hosts=("stat.gov.kz",),
+    landing_urls=(LISTING,),
     parser_version="1",
+    discovery=Discovery(
+        kind="listing-page", index_url=LISTING, status=LIVE_UNTESTED,
+        note="the foreign-trade 'spreadsheets' page: rows linking /api/iblock/element/<id>/file/<lang>/, kept "
+             "when titled 'Основные показатели внешней торговли'; a release is identified by its element id, "
+             "its date read from its cover (with the next publication date). Built from a working scraper of "
+             "the site (kz-stat-releases/MANIFEST.md): no listing page was ever recorded. The cover reading is "
+             "tested on two real releases."),
+    # One release: two years' sheets x ~150 partners x 3 flows. Every record names its partner; a few cells
+    # are the Bureau's "-" (no trade), so values are filled in most but not all.
+    assertions=Assertions(min_records=500, max_records=20_000,
+                          fill_rates=(("partner", 1.0), ("value", 0.95), ("vintage", 1.0))),
 )
 
-# The recorded copies: the byte copies a public research project kept of the Bureau's files (see
-# replay/kz-stat-trade/ORIGIN.md); the Bureau's own download URLs were not kept.
-MIRROR = "https://raw.githubusercontent.com/mary-lev/eu-export-sanctions/4b6a5df/data/kazakhstan_data/"
-RELEASE_FILES = tuple(f"Основные показатели внешней торговли{part}.xls" for part in (
-    "_2019", "_2020", "_2021", " по странам_2022", " по странам_2023"))
-RELEASE_URLS = tuple(MIRROR + quote(name) for name in RELEASE_FILES)
+
+class Params(SourceParams):
+    release_urls: list[str] = Field(
+        default_factory=list,
+        description="Release files to fetch directly (the Bureau's https://stat.gov.kz/api/iblock/element/<id>/"
+                    "file/ru/ links), skipping the listing. Empty: discover the releases on the listing page.")
+    listing_url: str = Field(default=LISTING, description="The Bureau's foreign-trade spreadsheets page.")
+
 
 REPORTER, INDICATOR, UNIT, COMMODITY = "Казахстан", "trade_value", "thousand USD", "TOTAL"
 FLOWS = {"товарооборот": "T", "экспорт": "X", "импорт": "M"}
-PUBLISHED = re.compile(r"Дата опубликования:\s*(\d{2}\.\d{2}\.\d{4})")
+
+
+def replay_defaults(archive: Path) -> dict:
+    """Replay has no recorded listing: it names the recorded releases."""
+    manifest = Path(archive) / SOURCE.id / "manifest.json"
+    entries = json.loads(manifest.read_text("utf-8"))["entries"] if manifest.exists() else []
+    return {"release_urls": [e["url"] for e in entries]}
 
 
 def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:
-    """The recorded releases, then any release URL a run adds (``extra["release_urls"]``)."""
-    for url in dict.fromkeys((*RELEASE_URLS, *options.extra.get("release_urls", ()))):
-        yield client.get(url)
+    """Releases named in the params, else the listing's foreign-trade releases that are new or changed."""
+    params = options.params or Params()
+    if params.release_urls:
+        for url in dict.fromkeys(params.release_urls):
+            yield client.get(url)
+        return
+    listing = client.get(params.listing_url)
+    candidates = kz_releases.release_candidates(listing, TITLE_WORDS)
+    for doc in fetch_candidates(client, options, candidates):
+        _dated(options, doc)
+        yield doc
+
+
+def _dated(options: FetchOptions, doc: Document) -> None:
+    """The discovery log keeps the release date the fetched release's cover states."""
+    published = kz_releases.cover_dates(sheets.load_workbook(doc)).published
+    log = options.discovery
+    for i, (candidate, sha) in enumerate(log.fetched):
+        if sha == doc.sha256 and published:
+            log.fetched[i] = (replace(candidate, release_date=published), sha)
 
 
 def parse(doc: Document) -> Parsed:
@@ -60,10 +108,11 @@ def parse(doc: Document) -> Parsed:
         raise LayoutChanged(doc.source_id, doc.url, "no sheet with a Товарооборот/Экспорт/Импорт header "
                             f"and a Наименование column; sheets: {sheets.headers_seen(book)}")
     years = {name: _year(doc, name, rows) for name, rows in tables.items()}
-    vintage, flags = _vintage(doc, book, max(years.values()))
+    published = kz_releases.cover_dates(book).published
+    vintage, flags = (published, ()) if published else inferred_vintage(max(years.values()))
     records = [r for name, rows in tables.items()
                for r in _sheet(doc, name, rows, years[name], vintage, flags)]
-    return Parsed(records=records)
+    return Parsed(records=records, unread=_unread(book, tables))
 
 
 def _header_row(rows: sheets.Rows) -> int | None:
@@ -85,13 +134,17 @@ def _year(doc: Document, name: str, rows: sheets.Rows) -> int:
     return year
 
 
-def _vintage(doc: Document, book: dict[str, sheets.Rows], last_year: int) -> tuple[date, tuple[str, ...]]:
-    for rows in book.values():
-        for row in rows[:20]:
-            match = PUBLISHED.search(" ".join(sheets.text(v) for v in row))
-            if match:
-                return datetime.strptime(match.group(1), "%d.%m.%Y").date(), ()
-    return inferred_vintage(last_year)
+def _unread(book: dict[str, sheets.Rows], tables: dict[str, sheets.Rows]) -> list[str]:
+    """The share columns beside each value (the Bureau's own "% of total") and the sheets with no table
+    (cover: only its dates are read; legend, contents, methodology)."""
+    unread = [f"sheet {name!r}" for name in book if name not in tables]
+    for name, rows in tables.items():
+        head = _header_row(rows)
+        for col, cell in enumerate(rows[head + 1]):
+            label = sheets.text(cell)
+            if col and label and label.lower() != "всего":
+                unread.append(f"{name}!{cell_name(0, col)[:-1]} {label!r}")  # the column's letters
+    return unread
 
 
 def _columns(doc: Document, name: str, rows: sheets.Rows, head: int) -> dict[str, int]:

@@ -15,6 +15,7 @@ SOURCE_MODULES = (
     "extractors.kz_stat",
     "extractors.kg_stat",
     "extractors.kz_taldau",
+    "extractors.uz_stat",
     "extractors.comtrade",
     "extractors.eurostat_comext",
     "extractors.eurostat_sdmx",

@@ -6,8 +6,10 @@ from datetime import date
 
 import pytest
 
-from extractors import kg_stat, kz_stat, kz_taldau, locators
-from extractors.base import Document, FetchOptions, LayoutChanged, SanctraceError
+from extractors import kg_stat, kz_releases, kz_stat, kz_taldau, locators, sheets
+from extractors.base import (
+    LIVE_DECLARED, LIVE_UNTESTED, Candidate, Document, FetchOptions, LayoutChanged, SanctraceError,
+)
 from tests.conftest import replay_file
 
 KZ = {2019: "kz_bns_foreign_trade_main_indicators_2019.xls", 2020: "kz_bns_foreign_trade_main_indicators_2020.xls",
@@ -97,17 +99,84 @@ def test_kz_unknown_layout_raises_naming_what_is_missing():
         kz_stat.parse(Document.from_bytes(kz_stat.SOURCE.id, "x.xls", b"<html>moved</html>"))
 
 
-def test_kz_fetch_takes_further_release_urls():
-    asked = []
+class Asking:
+    """A client that records what fetch() asks for and answers each URL with the given bytes."""
 
-    class Client:
-        def get(self, url, params=None):
-            asked.append(url)
-            return Document.from_bytes(kz_stat.SOURCE.id, url, b"")
+    def __init__(self, source_id: str, answers: dict[str, bytes] | None = None):
+        self.source_id, self.answers, self.asked = source_id, answers or {}, []
 
-    extra = "https://stat.gov.kz/api/getFile/?docId=NEW"
-    list(kz_stat.fetch(Client(), FetchOptions(extra={"release_urls": [extra, kz_stat.RELEASE_URLS[0]]})))
-    assert asked == [*kz_stat.RELEASE_URLS, extra]
+    def get(self, url, params=None):
+        self.asked.append((url, params) if params else url)
+        return Document.from_bytes(self.source_id, url, self.answers.get(url, b""))
+
+    def has(self, url, params=None):
+        return True
+
+
+def test_kz_fetch_takes_the_release_urls_its_params_name():
+    named = ["https://stat.gov.kz/api/iblock/element/1/file/ru/", "https://stat.gov.kz/api/iblock/element/2/file/ru/"]
+    client = Asking(kz_stat.SOURCE.id)
+    list(kz_stat.fetch(client, FetchOptions(params=kz_stat.Params(release_urls=[*named, named[0]]))))
+    assert client.asked == named
+
+
+def test_kz_replay_defaults_name_the_recorded_releases_at_the_bureau():
+    urls = kz_stat.replay_defaults(replay_file(kz_stat.SOURCE.id, "manifest.json").parent.parent)["release_urls"]
+    assert len(urls) == 5 and all(u.startswith("https://stat.gov.kz/api/iblock/element/not-kept-") for u in urls)
+
+
+def test_kz_cover_dates_on_two_real_releases():
+    """The Bureau's covers state the release date and the next one, in English and in Russian."""
+    path = replay_file(kz_stat.SOURCE.id, "kz_bns_price_indices_export_import_2025-01_cover.xlsx")
+    english = sheets.load_workbook(Document.from_bytes(kz_stat.SOURCE.id, path.name, path.read_bytes()))
+    assert kz_releases.cover_dates(english) == kz_releases.Cover(date(2025, 3, 18), date(2025, 4, 17))
+    russian = sheets.load_workbook(kz_doc(2023))
+    assert kz_releases.cover_dates(russian) == kz_releases.Cover(date(2024, 7, 25), date(2025, 7, 25))
+    assert kz_releases.cover_dates(sheets.load_workbook(kz_doc(2019))) == kz_releases.Cover(None, None)
+
+
+def test_kz_discovery_reads_the_listing_and_refuses_any_other_page():
+    """No listing page was ever recorded: the listing's positive path is untested (LIVE_UNTESTED); what is
+    tested is the request it makes and that a page of another shape fails loudly, never yields nothing."""
+    assert kz_stat.SOURCE.discovery.status == LIVE_UNTESTED and kz_stat.SOURCE.hosts == ("stat.gov.kz",)
+    for page, what in ((b"<html><body><p>moved</p></body></html>", "no '.divTableBody .divTableRow' rows"),
+                       (b'<div class="divTableBody"><div class="divTableRow"><a href="/x.pdf">A</a></div></div>',
+                        "no link to /api/iblock/element")):
+        client = Asking(kz_stat.SOURCE.id, {kz_stat.LISTING: page})
+        with pytest.raises(LayoutChanged, match=what):
+            list(kz_stat.fetch(client, FetchOptions()))
+        assert client.asked == [kz_stat.LISTING]
+
+
+def test_kz_a_discovered_release_keeps_the_date_its_cover_states():
+    doc = kz_doc(2023)
+    options = FetchOptions()
+    options.discovery.fetched.append((Candidate(url=doc.url, key="iblock-element-1-ru", title="2023"), doc.sha256))
+    kz_stat._dated(options, doc)
+    assert options.discovery.fetched[0][0].release_date == date(2024, 7, 25)
+
+
+def test_kz_unread_share_columns_and_sheets_are_reported():
+    unread = kz_stat.parse(kz_doc(2023)).unread
+    assert "sheet 'Метод.пояснения'" in unread and "2023!E 'удельный вес страны в общем объеме экспорта, %'" in unread
+
+
+def test_kg_fetch_and_its_listing():
+    named = "https://stat.gov.kg/media/files/abc.xlsx"
+    client = Asking(kg_stat.SOURCE.id)
+    list(kg_stat.fetch(client, FetchOptions(params=kg_stat.Params(table_urls=[named]))))
+    assert client.asked == [named]
+    client = Asking(kg_stat.SOURCE.id, {kg_stat.LISTING: b'<html><a href="/media/files/a.pdf">4.03.00.18</a></html>'})
+    with pytest.raises(LayoutChanged, match="no .xls/.xlsx link beside the text '4.03.00.18'"):
+        list(kg_stat.fetch(client, FetchOptions()))
+    assert client.asked == [kg_stat.LISTING] and kg_stat.SOURCE.discovery.status == LIVE_UNTESTED
+    assert kg_stat.parse(kg_doc()).unread == ["Лист1!A (Kyrgyz names)", "Лист1!B (Russian names)"]
+
+
+def test_no_live_host_is_a_mirror():
+    for module in (kz_stat, kg_stat, kz_taldau):
+        assert not {"raw.githubusercontent.com", "github.com", "web.archive.org"} & set(module.SOURCE.hosts)
+        assert module.SOURCE.discovery is not None
 
 
 def test_kg_wide_table_becomes_one_record_per_country_and_year():
@@ -139,15 +208,10 @@ def test_taldau_is_declared_but_refuses_to_guess_a_shape():
     assert kz_taldau.SOURCE.id == "kz-taldau" and kz_taldau.SOURCE.hosts == ("taldau.stat.gov.kz",)
     with pytest.raises(LayoutChanged, match="no Taldau response was ever recorded, so its shape is unknown"):
         kz_taldau.parse(Document.from_bytes(kz_taldau.SOURCE.id, kz_taldau.ENDPOINT + "1", b"{}"))
-    with pytest.raises(SanctraceError, match="taldau_queries"):
+    with pytest.raises(SanctraceError, match="no query given"):
         list(kz_taldau.fetch(None, FetchOptions()))
-    asked = []
-
-    class Client:
-        def get(self, url, params=None):
-            asked.append((url, params))
-            return Document.from_bytes(kz_taldau.SOURCE.id, url, b"")
-
+    client = Asking(kz_taldau.SOURCE.id)
     query = {"indicator": "702489", "period": "7", "dics": "67"}
-    list(kz_taldau.fetch(Client(), FetchOptions(extra={"taldau_queries": [query]})))
-    assert asked == [("https://taldau.stat.gov.kz/ru/Api/GetIndexData/702489", {"period": "7", "dics": "67"})]
+    list(kz_taldau.fetch(client, FetchOptions(params=kz_taldau.Params(queries=[query]))))
+    assert client.asked == [("https://taldau.stat.gov.kz/ru/Api/GetIndexData/702489", {"period": "7", "dics": "67"})]
+    assert kz_taldau.SOURCE.discovery.status == LIVE_DECLARED

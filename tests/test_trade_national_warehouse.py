@@ -95,7 +95,7 @@ def test_explain_reads_the_cell_and_reproduces_the_value(rt):
     chain = explain(rt, old.id)
     assert chain["reproduced"] and chain["text_at_locator"] == "5007142.5"
     assert chain["published_as"] == "5007142.5 thousand USD" and len(chain["versions"]) == 2
-    assert chain["snapshot"]["url"].startswith("https://raw.githubusercontent.com/mary-lev/eu-export-sanctions/4b6a5df/")
+    assert chain["snapshot"]["url"].startswith("https://stat.gov.kz/api/iblock/element/not-kept-")  # see ORIGIN.md
     assert explain(rt, new.id)["text_at_locator"] == "5007142.52335" and explain(rt, new.id)["reproduced"]
     kg = explain(rt, current(rt, KG, "RUS", "X", 2022).id)
     assert kg["reproduced"] and kg["text_at_locator"] == "1069691.913"

@@ -21,7 +21,7 @@ EXACT = dict(rel=1e-12)
 
 @pytest.fixture
 def loaded(rt):
-    for source in ("kz-stat-trade", "kg-stat-trade"):
+    for source in ("kz-stat-trade", "kg-stat-trade", "uz-stat-trade"):
         assert pipeline.run_source(rt, source).ok
     return rt
 
@@ -44,6 +44,23 @@ def test_transit_exports_to_russia_with_change_on_the_year(loaded):
     assert {r["reporter"] for r in watch_rows(loaded.engine, ["8542"], ["KGZ"])} == {"KGZ"}
 
 
+def test_uzbekistan_beside_kazakhstan_and_kyrgyzstan(loaded):
+    """Uzbekistan's Agency: 2022 exports to Russia 3,151,098.4 thousand USD (unit inferred, see its ORIGIN.md)."""
+    rows = watch_rows(loaded.engine, ["8542", "8806"], ["KAZ", "KGZ", "UZB"])
+    assert {r["reporter"] for r in rows} == {"KAZ", "KGZ", "UZB"}
+    uzb = row(rows, "UZB", 2022)
+    assert (uzb["source_id"], uzb["commodity"]) == ("uz-stat-trade", "TOTAL")
+    assert uzb["exports_to_rus_usd"] == pytest.approx(3_151_098_400, **EXACT)
+    assert uzb["previous_year_usd"] == pytest.approx(2_088_237_300, **EXACT)
+    assert round(uzb["yoy_change_pct"], 1) == 50.9
+    assert row(rows, "UZB", 2023)["exports_to_rus_usd"] == pytest.approx(3_495_675_600, **EXACT)
+    assert row(rows, "UZB", 2010)["exports_to_rus_usd"] == pytest.approx(4_154_837_300, **EXACT)
+    chain = explain(loaded, uzb["exports_obs_id"])
+    assert chain["reproduced"] and chain["locator"] == "csv:row=53;col=2022"
+    assert row(rows, "KAZ", 2022)["exports_to_rus_usd"] == pytest.approx(9_091_390_916.9, **EXACT)
+    assert row(rows, "KGZ", 2022)["exports_to_rus_usd"] == pytest.approx(1_069_691_913, **EXACT)
+
+
 def test_inflows_from_the_eu_and_china_are_the_reporters_imports(loaded):
     kaz = row(watch_rows(loaded.engine, ["8542"], ["KAZ"]), "KAZ", 2022)
     for figure, obs_id in (("imports_from_eu_usd", "imports_from_eu_obs_id"),
@@ -59,7 +76,7 @@ def test_every_cell_traces_back_to_its_document(loaded):
     kaz = row(watch_rows(loaded.engine, ["8542"], ["KAZ"]), "KAZ", 2022)
     chain = explain(loaded, kaz["exports_obs_id"])
     assert chain["reproduced"] and chain["locator"].startswith("cell:")
-    assert chain["snapshot"]["url"].endswith(".xls")
+    assert chain["snapshot"]["url"] == "https://stat.gov.kz/api/iblock/element/not-kept-2022/file/ru/"
 
 
 def test_mirror_is_russias_reported_imports_from_the_reporter(loaded):

@@ -12,8 +12,9 @@ from typing import Callable
 
 import pandas as pd
 
+from extractors import uz_stat
 from extractors.base import Document, Parsed
-from transforms.codes import country_code
+from transforms.codes import UnknownName, country_code
 from transforms.codes_eurostat import comext_code, eurostat_geo
 from transforms.codes_m49 import iso_of_m49
 from transforms.codes_trade_names import trade_name_code
@@ -50,6 +51,11 @@ MAPPERS: dict[str, tuple[Mapper, Mapper]] = {
     "kg-stat-trade": (trade_name_code, trade_name_code),
 }
 
+# Uzbekistan's Agency writes partners as M49 codes; these two mean something else there than in UN
+# Comtrade's lists: 0 is "Other countries" (Comtrade: World), 736 is "Sudan" kept after 2011 (M49: the
+# former Sudan, before South Sudan; the file has no 728/729 row, so 736 is today's Sudan as well).
+UZ_STAT_M49 = {"0": "AGG-OTHER-COUNTRIES", "736": "SDN"}
+
 
 class UnknownUnit(ValueError):
     """A unit the trade transform has no conversion for: fails the batch, never a silent guess."""
@@ -57,9 +63,27 @@ class UnknownUnit(ValueError):
 
 def normalise(source_id: str, parsed: list[tuple[Document, Parsed]]) -> Batch:
     geo, partner = MAPPERS.get(source_id, (country_code, country_code))
+    if source_id == "uz-stat-trade":
+        names = {code: name for doc, _ in parsed for code, name in uz_stat.partner_names(doc).items()}
+        geo = partner = uz_m49_mapper(names)
     pairs = ((r, doc.sha256) for doc, p in parsed for r in p.records)
     frame = records_frame(source_id, pairs, geo=geo, partner=partner, is_count=False)
     return Batch(observations=validate(source_id, to_base_units(source_id, frame)))
+
+
+def uz_m49_mapper(names: dict[str, str]) -> Mapper:
+    """M49 code -> ISO alpha-3: the Agency's own meanings first, then UN Comtrade's codes (codes_m49). A code
+    neither knows fails the batch, named with the Agency's English name for it."""
+    def code_of(code: str) -> str:
+        if code in UZ_STAT_M49:
+            return UZ_STAT_M49[code]
+        try:
+            return iso_of_m49(code)
+        except UnknownName:
+            raise UnknownName(f"M49 code {code} ({names.get(code, 'no name in the file')!r}) is in neither "
+                              "UN Comtrade's codes nor the Agency's explicit table (transforms/trade.py "
+                              "UZ_STAT_M49)") from None
+    return code_of
 
 
 def to_base_units(source_id: str, frame: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,8 @@ with each figure as the flag ``listing_form:<form>``:
 - ``separate``: persons and entities given separately, no total ("list 54 individuals and 30 entities");
 - ``combined``: one count of "individuals and entities": its own indicator, never split by guess.
 
-The first of these in the page is the package's headline count: ``sanctions_listings`` (and
+The first of these in the release's lead (before any section heading) or in its listings section
+("Individual listings") is the package's headline count: ``sanctions_listings`` (and
 ``_persons`` / ``_entities`` where the page gives them, ``_combined`` for a combined count). A later
 listing count in the same page (``listing 11 additional individuals`` under "Children", ``five new
 listings`` under "Belarus") counts a sub-measure: its own indicator ``measure_listings[...]`` with
@@ -134,7 +135,7 @@ def read(sentences: list[tuple[str, str]]) -> Reading:
                 out.form, pending = "total_then_breakdown", None
                 continue
             name = "separate" if form.name == "total_then_breakdown" else form.name
-            if name in HEADLINE and headline is None:
+            if name in HEADLINE and headline is None and _headline_section(section):
                 headline, out.form = i, name
                 _add(out, "sanctions_listings", match, ("total", "persons", "entities", "combined"), i, name, "")
                 pending = i if name == "total" else None
@@ -152,6 +153,12 @@ def read(sentences: list[tuple[str, str]]) -> Reading:
         out.unread += [f"count not read: {m.group(0)!r} in {text[:100]!r}" for m in OTHER_COUNT.finditer(text)
                        if not any(c.start() <= m.start() < c.end() for _, c in claims)]
     return _deduplicated(out)
+
+
+def _headline_section(section: str) -> bool:
+    """The package's own count stands in the release's lead or in its listings section; a count under
+    another heading ("Belarus", "Children") is that section's measure."""
+    return not section or "listing" in section.lower()
 
 
 def _claims(text: str) -> list[tuple[Form, re.Match]]:

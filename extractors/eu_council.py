@@ -100,11 +100,13 @@ class Params(SourceParams):
 
 
 def replay_defaults(archive: Path) -> dict[str, Any]:
-    """A replay run reads the recorded releases (no feed was ever recorded) and follows their links."""
+    """A replay run reads the recorded releases (no feed was ever recorded). It does not follow their links:
+    the defaults ask for what was recorded only (the fault matrix serves exactly that, live). A run given
+    ``follow_links`` reports the linked releases with no recorded copy (the 14th package's)."""
     from extractors.client import load_manifest
 
     urls = [url for url in load_manifest(Path(archive) / SOURCE.id, SOURCE.id) if "/press-releases/" in url]
-    return {"feed_url": None, "press_release_urls": urls}
+    return {"feed_url": None, "press_release_urls": urls, "follow_links": False}
 
 
 def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:

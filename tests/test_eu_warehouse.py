@@ -70,7 +70,8 @@ def council_figures(rt) -> dict[tuple[date, str, str, str], float]:
 
 
 def test_council_press_releases_into_observations_and_notices(rt):
-    report = pipeline.run_source(rt, "eu-council-press")
+    params = {"feed_url": None, "press_release_urls": [COUNCIL_URL, COUNCIL_URL19], "follow_links": True}
+    report = pipeline.run_source(rt, "eu-council-press", params=params)
     assert report.ok, report.failures
     day, day19 = date(2024, 12, 16), date(2025, 10, 23)
     assert council_figures(rt) == {**{(day, k, "", ""): v for k, v in EXPECTED.items()},

@@ -68,4 +68,7 @@ def live_settings(base: Settings, server: FaultServer, **kw) -> Settings:
 
 def replay_options(source_id: str, force: bool = False) -> FetchOptions:
     """Only what was recorded (the source's replay defaults, as the family flows pass them)."""
-    return FetchOptions(force=force, extra=pipeline.replay_extra(source_id, REPLAY))
+    module = registry.get(source_id)
+    model, hook = getattr(module, "Params", None), getattr(module, "replay_defaults", None)
+    params = model(**hook(REPLAY)) if model and hook else None  # a source's typed replay defaults
+    return FetchOptions(force=force, extra=pipeline.replay_extra(source_id, REPLAY), params=params)

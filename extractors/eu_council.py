@@ -67,7 +67,8 @@ SOURCE = SourceInfo(
         "package's Official Journal acts: links between releases (linked-pages), tested on a recorded index "
         "(the 15th- and 19th-package pages). A release is identified by its page URL, with its package number "
         "and date."),
-    assertions=Assertions(min_records=4, max_records=2000, fill_rates=(("locator", 1.0), ("vintage", 1.0))),
+    # min 0: a run that finds no new package reads only the feed; each page must hold its listings (check)
+    assertions=Assertions(min_records=0, max_records=2000, fill_rates=(("locator", 1.0), ("vintage", 1.0))),
 )
 PACKAGE = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th) package\b")
 DATE = re.compile(r"(\d{1,2} [A-Z][a-z]+ \d{4})(?: (\d{1,2}:\d{2}))?")

@@ -129,7 +129,7 @@ def parse(doc: Document) -> Parsed:
     if is_feed(doc.content):
         list_candidate(doc)  # refuses a feed without the list
         return Parsed()  # discovery only: the list it announces is fetched as its own document
-    out, notices, shared, context = Parsed(), {}, {}, etree.iterparse(
+    out, notices, shared, unread, context = Parsed(), {}, {}, set(), etree.iterparse(
         io.BytesIO(doc.content), events=("end",), tag=ENTITY, resolve_entities=False, no_network=True,
         load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True)
     try:
@@ -137,6 +137,7 @@ def parse(doc: Document) -> Parsed:
             if not out.designations:
                 out.reference_date, export = _export(doc, elem.getparent())
             out.designations.append(_entity(doc, elem, notices, shared, out.warnings))
+            _unread(elem, unread)
             elem.clear()
             while elem.getprevious() is not None:
                 del elem.getparent()[0]
@@ -147,6 +148,7 @@ def parse(doc: Document) -> Parsed:
         _export(doc, root)
         raise LayoutChanged(doc.source_id, doc.url, f"no {ENTITY} in the export")
     out.notices = list(notices.values())
+    out.unread = sorted(unread)
     flags = export + (("known_excerpt",) if doc.sha256 in KNOWN_EXCERPTS else ())
     day = out.reference_date
     for (regime, kind), n in sorted(Counter((d.regime, d.entity_type) for d in out.designations).items()):
@@ -177,6 +179,38 @@ def _export(doc: Document, root) -> tuple[date, tuple[str, ...]]:
             f"generated_at:{generated}", f"global_file_id:{root.get('globalFileId', '')}")
     except (KeyError, ValueError):
         raise LayoutChanged(doc.source_id, doc.url, "export/@generationDate missing or not a date") from None
+
+
+# What _entity reads, per element: attributes ("@name"), its text ("#text") and child elements.
+READ = {
+    "sanctionEntity": {"@logicalId", "@euReferenceNumber", "@designationDate", "@unitedNationId", "regulation",
+                       "subjectType", "nameAlias", "remark", "citizenship", "birthdate"},
+    "remark": {"#text"},
+    "regulation": {"@numberTitle", "@regulationType", "@programme", "@publicationDate", "@entryIntoForceDate",
+                   "@logicalId", "publicationUrl"},
+    "publicationUrl": {"#text"},
+    "subjectType": {"@code"},
+    "nameAlias": {f"@{name}" for name in ALIAS_FIELDS},
+    "citizenship": {"@countryIso2Code"},
+    "birthdate": {"@birthdate", "@year"},
+}
+
+
+def _unread(elem, found: set[str], path: str = "sanctionEntity") -> None:
+    """Adds to ``found`` each non-empty attribute, text or child element the parser does not read."""
+    tag = etree.QName(elem).localname
+    known = READ.get(tag, set())
+    found.update(f"{path}/@{k}" for k, v in elem.attrib.items() if v and f"@{k}" not in known)
+    if (elem.text or "").strip() and "#text" not in known and len(elem) == 0:
+        found.add(f"{path}/text()")
+    for child in elem:
+        if not isinstance(child.tag, str):
+            continue
+        name = etree.QName(child).localname
+        if name in known and name in READ:
+            _unread(child, found, f"{path}/{name}")
+        elif name not in known:
+            found.add(f"{path}/{name}")
 
 
 def _entity(doc: Document, elem, notices: dict, shared: dict, warnings: list[str]) -> DesignationRecord:

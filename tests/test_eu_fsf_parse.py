@@ -262,3 +262,14 @@ def test_a_feed_without_the_xml_list_is_refused_naming_its_items():
             b'</item></channel></rss>')
     with pytest.raises(LayoutChanged, match=r"announces no xmlFullSanctionsList_1_1 file \(items: \['CSV - v1.0'\]\)"):
         eu_fsf.parse(Document.from_bytes("eu-fsf-consolidated", eu_fsf.FEED, feed))
+
+
+def test_what_the_parser_does_not_read_is_reported():
+    unread = eu_fsf.parse(doc()).unread
+    assert "sanctionEntity/regulation/@organisationType" in unread
+    assert "sanctionEntity/birthdate/@city" in unread and "sanctionEntity/nameAlias/regulationSummary" in unread
+    assert "sanctionEntity/@designationDetails" not in unread  # empty in the file: nothing left unread
+    assert not any(u.endswith(("/@wholeName", "/@programme", "/@countryIso2Code", "/remark")) and "birthdate" not in u
+                   for u in unread)
+    derived = CONTENT.replace(b"<remark>", b'<address city="Baghdad"/><remark>', 1)  # an element it never reads
+    assert "sanctionEntity/address" in eu_fsf.parse(doc(derived)).unread

@@ -57,7 +57,7 @@ def _forms(*pairs: tuple[str, str]) -> tuple[Form, ...]:
 FORMS = _forms(
     ("in_force", rf"\bbring\w* the (?:overall |total )?(?:number of )?(?:listings|individuals and entities|"
                  rf"persons and entities|sanctioned individuals and entities)\b[^.]*? to (?P<total>{N})"),
-    ("in_force", rf"\bappl(?:y|ies) to (?:a total of |more than |over |almost |nearly )?(?P<total>{N}) "
+    ("in_force", rf"\bappl(?:y|ies) to (?:(?:a total of|more than|over|almost|nearly|some) )*(?P<total>{N}) "
                  rf"(?:individuals and entities|persons and entities)\b"),
     ("total_then_breakdown", rf"^(?:These|They|Those|This|The listings|Of (?:these|them|which))\b[^.]*?\b"
                              rf"(?P<persons>{N}) (?:are )?{ADJ}{PERSONS}\b[^.]*?\b(?P<entities>{N}) (?:are )?"
@@ -86,9 +86,12 @@ FORMS = _forms(
                 rf"(?:to|at|is|now at) (?P<vessels_designated_total>{N})"),
 )
 # A count of listings, individuals, persons or entities: a sentence holding one must be read by a form.
-LISTING_COUNT = re.compile(rf"\b{N} (?:[\w'-]+ ){{0,3}}?(?:listings|individuals|persons|people|entities)\b")
+# "one" and "zero" are left out here: "one of the entities" is how releases describe, not count.
+COUNTED = r"(?:\d{1,3}(?:,\d{3})+|\d+|(?i:" + "|".join(w for w in sorted(WORDS, key=len, reverse=True)
+                                                     if w not in ("one", "zero")) + r"))(?![\w/])"
+LISTING_COUNT = re.compile(rf"\b{COUNTED} (?:[\w'-]+ ){{0,3}}?(?:listings|individuals|persons|people|entities)\b")
 # Any other count of things ("eight banks"), reported as unread when no form reads it.
-OTHER_COUNT = re.compile(rf"\b(?!(?:19|20)\d\d\b){N} (?!(?:days|weeks|months|years)\b)(?:[A-Za-z'-]+ ){{0,3}}?[a-z]+s\b")
+OTHER_COUNT = re.compile(rf"\b(?!(?:19|20)\d\d\b){COUNTED} (?!(?:days|weeks|months|years)\b)(?:[A-Za-z'-]+ ){{0,3}}?[a-z]+s\b")
 THIRD_COUNTRY = re.compile(rf"(?P<n>{N}) in (?:the )?(?P<name>[A-Z][\w ]*?[a-z])(?:, including (?P<incl>[A-Z][\w ]*?))?"
                            r"(?=,| and |$)")
 

@@ -316,6 +316,17 @@ def test_every_listing_form_derived_from_the_real_page(old, new, expected, form)
         assert "approximate:close to" in listings["sanctions_listings"].flags
 
 
+def test_a_count_of_all_listings_in_force_is_never_the_packages():
+    """Derived: the 15th page's last paragraph given the Council's usual cumulative sentence."""
+    content = derived(("The EU remains ready to further limit Russia’s ability to wage war, including by further "
+                       "sanctions.", "EU restrictive measures now apply to a total of over 2,400 individuals and "
+                       "entities."))
+    found = {r.indicator: r for r in eu_council.parse(doc(content)).records}
+    assert found["sanctions_listings_in_force"].value == 2400
+    assert "approximate:over" in found["sanctions_listings_in_force"].flags
+    assert found["sanctions_listings"].value == 84 and "sanctions_listings_combined" not in found
+
+
 @pytest.mark.parametrize("content,url,sentence", [
     (lambda: derived(("which consists of 54 persons and 30 entities", "which consists of 54 persons, 30 entities "
                       "and 2 bodies")), URL, "The Council agreed on a significant package of 84 listings, which "

@@ -142,9 +142,6 @@ def canonical(href: str) -> str:
     return url + "/" if RELEASE_PATH.match(path) and not url.endswith("/") else url
 
 
-council_url = canonical  # the name the tests and older callers use
-
-
 def is_feed(content: bytes) -> bool:
     head = content[:512].lstrip().lower()
     return head.startswith(b"<?xml") or head.startswith(b"<rss") or head.startswith(b"<feed")

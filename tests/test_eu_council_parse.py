@@ -106,7 +106,7 @@ def test_notice_is_the_councils_own_url():
 def test_notice_url_from_the_page_even_when_fetched_through_the_archive():
     wayback = "https://web.archive.org/web/20241216111014/" + URL
     assert eu_council.parse(doc(url=wayback)).notices[0].url == URL
-    assert eu_council.council_url("/web/20241216111014im_/https://www.consilium.europa.eu/media/x.png") == \
+    assert eu_council.canonical("/web/20241216111014im_/https://www.consilium.europa.eu/media/x.png") == \
         "https://www.consilium.europa.eu/media/x.png"
 
 

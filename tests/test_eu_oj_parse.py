@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
 

@@ -16,6 +16,13 @@ none, and internal entities would otherwise be expanded in attributes.
 
 ``check`` wants at least ``MIN_ENTITIES`` entities in a file; only the byte-identical recorded
 excerpt (``KNOWN_EXCERPTS``, one entity) is exempt, so a truncated live download still fails.
+
+Discovery: the FSF RSS feed (``FEED``) announces each file with its URL and token; ``list_candidate``
+reads it with feedparser and takes the item whose link or enclosure is the XML 1.1 full list, keyed
+``xmlFullSanctionsList_1_1`` with the item's date as version, so an unchanged list is not downloaded
+again. UNTESTED AGAINST A REAL FEED: none was ever recorded; an answer that is not a feed, or a feed
+without the XML 1.1 item, fails loudly. The token is not treated as a secret: the Commission publishes
+it in that public feed for everyone, and it travels in the URL (which the snapshot keeps).
 """
 
 from __future__ import annotations
@@ -24,15 +31,19 @@ import io
 import re
 from collections import Counter
 from datetime import date, datetime
-from typing import Iterable
+from pathlib import Path
+from typing import Any, Iterable
 
+import feedparser
 from lxml import etree
+from pydantic import Field
 
 from extractors import celex as celex_numbers
 from extractors.base import (
-    CheckResult, DesignationRecord, Document, FetchOptions, LayoutChanged, NoticeRecord, Parsed, Record,
-    SourceClient, SourceInfo,
+    LIVE_UNTESTED, Assertions, Candidate, CheckResult, DesignationRecord, Discovery, Document, FetchOptions,
+    LayoutChanged, NoticeRecord, Parsed, Record, SourceClient, SourceInfo, SourceParams,
 )
+from extractors.discovery import fetch_candidates
 
 SOURCE = SourceInfo(
     id="eu-fsf-consolidated",
@@ -44,9 +55,19 @@ SOURCE = SourceInfo(
     cadence="daily",
     hosts=("webgate.ec.europa.eu",),
     landing_urls=("https://webgate.ec.europa.eu/fsd/fsf/public/rss",),
-    parser_version="1",
+    parser_version="2",
+    discovery=Discovery(
+        "rss-feed", "https://webgate.ec.europa.eu/fsd/fsf/public/rss", LIVE_UNTESTED,
+        "The FSF RSS feed announces the XML 1.1 full list with its URL and token (item link or enclosure); the "
+        "list is keyed xmlFullSanctionsList_1_1, versioned by the item's date. Built from the feed's published "
+        "format: no copy of the feed was ever recorded."),
+    # min 0: a run whose list is unchanged reads only the feed; a list's own minimum (MIN_ENTITIES) is in check()
+    assertions=Assertions(min_records=0, max_records=60_000,
+                          fill_rates=(("vintage", 1.0), ("commodity", 1.0), ("flow", 1.0))),
 )
+FEED = "https://webgate.ec.europa.eu/fsd/fsf/public/rss"
 FULL_LIST_URL = "https://webgate.ec.europa.eu/fsd/fsf/public/files/xmlFullSanctionsList_1_1/content"
+FULL_LIST = "xmlFullSanctionsList_1_1"
 NS = "{http://eu.europa.ec/fpi/fsd/export}"
 ENTITY = f"{NS}sanctionEntity"
 MIN_ENTITIES = 1000  # the live list has had > 6,000 since 2023
@@ -56,14 +77,59 @@ ALIAS_FIELDS = ("wholeName", "firstName", "middleName", "lastName", "gender", "t
                 "strong")  # empty attributes are left out
 
 
+class Params(SourceParams):
+    feed_url: str = Field(FEED, description="The FSF RSS feed, which announces the consolidated list's file with "
+                          "its token.")
+    list_url: str | None = Field(
+        None, description="Read the consolidated list at this URL (with its token) instead of the one the feed "
+        "announces. A replay run uses the recorded excerpt's URL.")
+    token: str | None = Field(None, description="Read the standard XML 1.1 list URL with this token instead of "
+                              "reading the feed.")
+
+
+def replay_defaults(archive: Path) -> dict[str, Any]:
+    """No feed was ever recorded: a replay run reads the recorded list at its URL."""
+    return {"list_url": FULL_LIST_URL}
+
+
 def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:
-    """The token the live URL needs is published in the FSF RSS feed; pass it as extra["fsf_token"]."""
-    token = options.extra.get("fsf_token")
-    yield client.get(options.extra.get("fsf_url", FULL_LIST_URL), params={"token": token} if token else None)
+    params = options.params or Params()
+    if params.list_url or params.token:  # named explicitly: fetched (conditional GET, sha256 skip unchanged bytes)
+        yield client.get(params.list_url or FULL_LIST_URL, params={"token": params.token} if params.token else None)
+        return
+    feed = client.get(params.feed_url)
+    yield feed
+    yield from fetch_candidates(client, options, [list_candidate(feed)])
+
+
+def is_feed(content: bytes) -> bool:
+    head = content[:1024].lstrip().lower()
+    return b"<rss" in head or b"<feed" in head or b"<rdf:rdf" in head
+
+
+def list_candidate(doc: Document) -> Candidate:
+    """The feed's XML 1.1 full list (its URL with the token); anything else is refused naming what was found."""
+    feed = feedparser.parse(doc.content)
+    if not feed.get("version") or not feed.entries:
+        raise LayoutChanged(doc.source_id, doc.url, "not the FSF RSS feed: "
+                            f"{feed.get('bozo_exception') or 'no RSS/Atom items'}")
+    for entry in feed.entries:
+        links = [entry.get("link", "")] + [e.get("href", "") for e in entry.get("enclosures", [])]
+        url = next((u for u in links if f"/files/{FULL_LIST}/" in u), None)
+        if url:
+            day = entry.get("published_parsed") or entry.get("updated_parsed")
+            return Candidate(url.strip(), FULL_LIST, entry.get("published") or entry.get("updated") or
+                             entry.get("id", ""), entry.get("title", ""), release_date=date(*day[:3]) if day else None,
+                             dataset=FULL_LIST)
+    titles = [e.get("title", "") for e in feed.entries]
+    raise LayoutChanged(doc.source_id, doc.url, f"the feed announces no {FULL_LIST} file (items: {titles})")
 
 
 def parse(doc: Document) -> Parsed:
-    out, notices, shared, context = Parsed(), {}, {}, etree.iterparse(
+    if is_feed(doc.content):
+        list_candidate(doc)  # refuses a feed without the list
+        return Parsed()  # discovery only: the list it announces is fetched as its own document
+    out, notices, shared, unread, context = Parsed(), {}, {}, set(), etree.iterparse(
         io.BytesIO(doc.content), events=("end",), tag=ENTITY, resolve_entities=False, no_network=True,
         load_dtd=False, huge_tree=False, remove_comments=True, remove_pis=True)
     try:
@@ -71,6 +137,7 @@ def parse(doc: Document) -> Parsed:
             if not out.designations:
                 out.reference_date, export = _export(doc, elem.getparent())
             out.designations.append(_entity(doc, elem, notices, shared, out.warnings))
+            _unread(elem, unread)
             elem.clear()
             while elem.getprevious() is not None:
                 del elem.getparent()[0]
@@ -81,6 +148,7 @@ def parse(doc: Document) -> Parsed:
         _export(doc, root)
         raise LayoutChanged(doc.source_id, doc.url, f"no {ENTITY} in the export")
     out.notices = list(notices.values())
+    out.unread = sorted(unread)
     flags = export + (("known_excerpt",) if doc.sha256 in KNOWN_EXCERPTS else ())
     day = out.reference_date
     for (regime, kind), n in sorted(Counter((d.regime, d.entity_type) for d in out.designations).items()):
@@ -111,6 +179,38 @@ def _export(doc: Document, root) -> tuple[date, tuple[str, ...]]:
             f"generated_at:{generated}", f"global_file_id:{root.get('globalFileId', '')}")
     except (KeyError, ValueError):
         raise LayoutChanged(doc.source_id, doc.url, "export/@generationDate missing or not a date") from None
+
+
+# What _entity reads, per element: attributes ("@name"), its text ("#text") and child elements.
+READ = {
+    "sanctionEntity": {"@logicalId", "@euReferenceNumber", "@designationDate", "@unitedNationId", "regulation",
+                       "subjectType", "nameAlias", "remark", "citizenship", "birthdate"},
+    "remark": {"#text"},
+    "regulation": {"@numberTitle", "@regulationType", "@programme", "@publicationDate", "@entryIntoForceDate",
+                   "@logicalId", "publicationUrl"},
+    "publicationUrl": {"#text"},
+    "subjectType": {"@code"},
+    "nameAlias": {f"@{name}" for name in ALIAS_FIELDS},
+    "citizenship": {"@countryIso2Code"},
+    "birthdate": {"@birthdate", "@year"},
+}
+
+
+def _unread(elem, found: set[str], path: str = "sanctionEntity") -> None:
+    """Adds to ``found`` each non-empty attribute, text or child element the parser does not read."""
+    tag = etree.QName(elem).localname
+    known = READ.get(tag, set())
+    found.update(f"{path}/@{k}" for k, v in elem.attrib.items() if v and f"@{k}" not in known)
+    if (elem.text or "").strip() and "#text" not in known and len(elem) == 0:
+        found.add(f"{path}/text()")
+    for child in elem:
+        if not isinstance(child.tag, str):
+            continue
+        name = etree.QName(child).localname
+        if name in known and name in READ:
+            _unread(child, found, f"{path}/{name}")
+        elif name not in known:
+            found.add(f"{path}/{name}")
 
 
 def _entity(doc: Document, elem, notices: dict, shared: dict, warnings: list[str]) -> DesignationRecord:

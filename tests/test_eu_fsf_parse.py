@@ -224,16 +224,52 @@ def test_celex_from_a_regulation(attributes, expected):
     assert eu_fsf.celex(regulation(**attributes)) == expected
 
 
-def test_fetch_requests_the_recorded_url_and_takes_a_token_from_options():
-    class Client:
-        def __init__(self):
-            self.asked = []
+class Client:
+    def __init__(self, answer: bytes = CONTENT):
+        self.asked, self.answer = [], answer
 
-        def get(self, url, params=None):
-            self.asked.append((url, params))
-            return doc()
+    def has(self, url, params=None):
+        return True
 
+    def get(self, url, params=None):
+        self.asked.append((url, params))
+        return doc(self.answer)
+
+
+def test_fetch_requests_the_recorded_url_and_takes_a_token_from_params():
     client = Client()
-    list(eu_fsf.fetch(client, FetchOptions()))
-    list(eu_fsf.fetch(client, FetchOptions(extra={"fsf_token": "T"})))
+    params = eu_fsf.Params(**eu_fsf.replay_defaults(REPLAY.parent))
+    list(eu_fsf.fetch(client, FetchOptions(params=params)))
+    list(eu_fsf.fetch(client, FetchOptions(params=eu_fsf.Params(token="T"))))
     assert client.asked == [(ENTRY["url"], None), (eu_fsf.FULL_LIST_URL, {"token": "T"})]
+    with pytest.raises(ValueError):
+        eu_fsf.Params(fsf_token="T")  # the old extra key is refused, never silently ignored
+
+
+def test_discovery_reads_the_feed_first_and_refuses_what_is_not_the_feed():
+    """No FSF feed was ever recorded: the real excerpt given as the feed's answer must be refused."""
+    client = Client()
+    with pytest.raises(LayoutChanged, match="not the FSF RSS feed"):
+        list(eu_fsf.fetch(client, FetchOptions()))
+    assert client.asked == [("https://webgate.ec.europa.eu/fsd/fsf/public/rss", None)]
+    assert eu_fsf.SOURCE.discovery.kind == "rss-feed" and eu_fsf.SOURCE.discovery.index_url == eu_fsf.FEED
+
+
+def test_a_feed_without_the_xml_list_is_refused_naming_its_items():
+    """A BUILT RSS 2.0 channel (refusal test) whose one item is another file of the FSF."""
+    feed = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>FSF</title><item><title>CSV - v1.0</title>'
+            b'<link>https://webgate.ec.europa.eu/fsd/fsf/public/files/csvFullSanctionsList/content?token=x</link>'
+            b'</item></channel></rss>')
+    with pytest.raises(LayoutChanged, match=r"announces no xmlFullSanctionsList_1_1 file \(items: \['CSV - v1.0'\]\)"):
+        eu_fsf.parse(Document.from_bytes("eu-fsf-consolidated", eu_fsf.FEED, feed))
+
+
+def test_what_the_parser_does_not_read_is_reported():
+    unread = eu_fsf.parse(doc()).unread
+    assert "sanctionEntity/regulation/@organisationType" in unread
+    assert "sanctionEntity/birthdate/@city" in unread and "sanctionEntity/nameAlias/regulationSummary" in unread
+    assert "sanctionEntity/@designationDetails" not in unread  # empty in the file: nothing left unread
+    assert not any(u.endswith(("/@wholeName", "/@programme", "/@countryIso2Code", "/remark")) and "birthdate" not in u
+                   for u in unread)
+    derived = CONTENT.replace(b"<remark>", b'<address city="Baghdad"/><remark>', 1)  # an element it never reads
+    assert "sanctionEntity/address" in eu_fsf.parse(doc(derived)).unread

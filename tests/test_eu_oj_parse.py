@@ -1,26 +1,27 @@
-"""CELLAR SPARQL answers for the OJ acts under Regulations 833/2014 and 269/2014.
+"""CELLAR SPARQL answers: the real envelope, and the refusals of the OJ-acts reader.
 
-NO REAL RESPONSE IS RECORDED (replay/eu-oj-acts/manifest.json has no entries; see its ORIGIN.md):
-every document below is BUILT IN THIS TEST following the structure of the W3C "SPARQL 1.1 Query
-Results JSON Format" recommendation (head.vars, results.bindings, RDF terms). The CELEX numbers,
-dates and titles in the built rows are illustrative, not a claim about what the endpoint returns;
-the parser is untested against a live response.
+The envelope is tested on two REAL answers of the CELLAR endpoint to another query (tests/data/cellar/,
+see its ORIGIN.md): strings as ``typed-literal`` with an ``xsd:string`` datatype. No answer to the
+source's own query is recorded (replay/eu-oj-acts/ORIGIN.md), so its columns are untested against a live
+response. The documents BUILT in this file serve refusal tests only: each must be refused.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-from datetime import date
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
-from extractors import eu_oj, locators
+from extractors import eu_oj, sparql
 from extractors.base import Document, FetchError, FetchOptions, LayoutChanged
 
 REPLAY = Path(__file__).resolve().parent.parent / "replay" / "eu-oj-acts"
+CELLAR = Path(__file__).resolve().parent / "data" / "cellar"
+REAL_1137 = (CELLAR / "cellar_sparql_formex_query_celex32008R1137_2024-12-14.json").read_bytes()
+REAL_AI_ACT = (CELLAR / "cellar_sparql_formex_query_ai_act_2024-12-29.json").read_bytes()
 XSD = "http://www.w3.org/2001/XMLSchema#"
 VARS = ["celex", "base", "relation", "date", "title", "eli", "type"]
 
@@ -51,7 +52,8 @@ def results(*bindings: dict, variables: list[str] = VARS) -> dict:
     return {"head": {"vars": variables}, "results": {"bindings": list(bindings)}}
 
 
-BUILT = results(
+BUILT = results(  # a base for refusals only: every test below breaks one thing in it
+
     row("32014R0833", "32014R0833", "base", "2014-07-31", "Council Regulation (EU) No 833/2014 (built row)",
         "http://data.europa.eu/eli/reg/2014/833/oj"),
     row("32014R0269", "32014R0269", "base", "2014-03-17", "Council Regulation (EU) No 269/2014 (built row)"),
@@ -66,37 +68,54 @@ def doc(body: object) -> Document:
     return Document.from_bytes("eu-oj-acts", eu_oj.ENDPOINT, json.dumps(body).encode("utf-8"))
 
 
-def test_one_notice_per_celex_with_regime_from_the_act_it_relates_to():
-    parsed = eu_oj.parse(doc(BUILT))
-    notices = {n.id: n for n in parsed.notices}
-    assert list(notices) == ["32014R0833", "32014R0269", "32099R0001", "32099R0002", "02014R0833-20990101"]
-    assert {n.kind for n in notices.values()} == {"legal_act"}
-    assert notices["32014R0833"].regime == "RUS-833" and notices["32014R0269"].regime == "RUS-269"
-    assert notices["32099R0002"].regime == "RUS-269" and notices["02014R0833-20990101"].regime == "RUS-833"
-    assert notices["32014R0833"].url == "http://data.europa.eu/eli/reg/2014/833/oj"  # ELI when given
-    assert notices["32014R0269"].url == "https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=CELEX:32014R0269"
-    assert notices["32014R0833"].published_on == date(2014, 7, 31)
-    assert notices["32099R0002"].title == ""  # no English title in the row: empty, not invented
-    assert parsed.records == [] and parsed.designations == []
+def real(content: bytes) -> Document:
+    return Document.from_bytes("eu-oj-acts", eu_oj.ENDPOINT, content)
 
 
-def test_locator_reads_back_the_celex():
-    document = doc(BUILT)
-    for notice in eu_oj.parse(document).notices:
-        assert locators.resolve(document.content, notice.locator) == notice.id
-    assert eu_oj.parse(document).notices[2].locator == "json:/results/bindings/2/celex/value"
+def test_the_real_envelope_of_the_cellar_endpoint():
+    answer = sparql.read(real(REAL_1137))
+    assert answer.variables == ["cellarURIs", "manif", "format", "expr"]
+    assert (answer.distinct, answer.ordered, answer.link, answer.unread) == (False, True, [], [])
+    assert len(answer.rows) == 4
+    assert answer.rows[0]["cellarURIs"] == sparql.Term(
+        "uri", "http://publications.europa.eu/resource/cellar/e115172d-3ab3-4b14-b0a4-dfdcc9871793.0006.04/DOC_1")
+    assert {row["format"] for row in answer.rows} == {
+        sparql.Term("typed-literal", "fmx4", "http://www.w3.org/2001/XMLSchema#string")}
+    (row,) = sparql.read(real(REAL_AI_ACT)).rows
+    assert row["cellarURIs"].value == ("http://publications.europa.eu/resource/cellar/"
+                                       "dc8116a1-3fe6-11ef-865a-01aa75ed71a1.0006.02/DOC_1")
+    assert row["format"].type == "typed-literal" and row["format"].datatype.endswith("#string")
 
 
-def test_an_act_related_to_both_regulations_names_both():
-    body = results(row("32099R0003", "32014R0833", "amends", "2099-02-01"),
-                   row("32099R0003", "32014R0269", "amends", "2099-02-01"))
-    assert eu_oj.parse(doc(body)).notices[0].regime == "RUS-269+RUS-833"
+def test_a_real_answer_to_another_query_is_refused_naming_its_columns():
+    for content in (REAL_1137, REAL_AI_ACT):
+        with pytest.raises(LayoutChanged, match=r"head/vars \['cellarURIs', 'manif', 'format', 'expr'\] lacks "
+                                                r"\['celex', 'base', 'relation'\]"):
+            eu_oj.parse(real(content))
 
 
-def test_virtuoso_typed_literal_is_accepted():
-    body = results(row("32014R0833", "32014R0833", "base"))
-    body["results"]["bindings"][0]["date"] = literal("2014-07-31", "date", kind="typed-literal")
-    assert eu_oj.parse(doc(body)).notices[0].published_on == date(2014, 7, 31)
+def from_real(change) -> bytes:
+    """The real answer with one thing changed (a refusal test)."""
+    body = json.loads(REAL_1137)
+    change(body)
+    return json.dumps(body).encode("utf-8")
+
+
+@pytest.mark.parametrize("change,what", [
+    (lambda b: b["results"]["bindings"][0]["format"].pop("datatype"), "missing /results/bindings/0/format/datatype"),
+    (lambda b: b["results"]["bindings"][0]["format"].update(lang="en"), "format is not an RDF term"),
+    (lambda b: b["results"].update(distinct="no"), "results/distinct is str"),
+    (lambda b: b["head"].update(link=[1]), "head/link"),
+    (lambda b: b.update(boolean=True), "not a SPARQL results object"),
+])
+def test_the_real_envelope_broken_is_refused(change, what):
+    with pytest.raises(LayoutChanged, match=what):
+        sparql.read(real(from_real(change)))
+
+
+def test_what_the_envelope_holds_beyond_the_format_is_reported_unread():
+    content = from_real(lambda b: b["results"].update(extra=1))
+    assert sparql.read(real(content)).unread == ["/results/extra"]
 
 
 def broken(change) -> dict:
@@ -109,7 +128,7 @@ def broken(change) -> dict:
     ([], "not a SPARQL results object"),
     (broken(lambda b: b.pop("head")), "missing /head"),
     (broken(lambda b: b["head"].pop("vars")), "missing /head/vars"),
-    (broken(lambda b: b["head"].update(vars=["celex", "date"])), "lacks \\['base', 'relation'\\]"),
+    (broken(lambda b: b["head"].update(vars=["celex", "date"])), "is not a binding of \\['celex', 'date'\\]"),
     (broken(lambda b: b.pop("results")), "missing /results"),
     (broken(lambda b: b["results"].update(bindings={})), "results/bindings is dict"),
     (broken(lambda b: b["results"].update(bindings=[])), "no acts"),
@@ -120,6 +139,7 @@ def broken(change) -> dict:
     (broken(lambda b: b["results"]["bindings"][0]["celex"].update(value="833/2014")), "celex '833/2014'"),
     (broken(lambda b: b["results"]["bindings"][0]["base"].update(value="32014R0692")), "base '32014R0692'"),
     (broken(lambda b: b["results"]["bindings"][0]["date"].update(value="31.07.2014")), "not a date"),
+    (broken(lambda b: b["results"]["bindings"][0]["celex"].update(datatype=XSD + "date")), "celex has datatype"),
 ])
 def test_strict_reading_of_the_results_format(body, what):
     with pytest.raises(LayoutChanged, match=what):
@@ -131,15 +151,6 @@ def test_not_json_is_layout_changed():
         eu_oj.parse(Document.from_bytes("eu-oj-acts", eu_oj.ENDPOINT, b"<sparql/>"))
 
 
-def test_check():
-    result = eu_oj.check([eu_oj.parse(doc(BUILT))])
-    assert f"at least {eu_oj.MIN_NOTICES} acts (5)" in result.failed  # a built sample, not the real list
-    assert "the base act 32014R0833 (RUS-833) is found" in result.passed
-    missing = eu_oj.check([eu_oj.parse(doc(results(row("32099R0001", "32014R0833", "amends"))))]).failed
-    assert "the base act 32014R0269 (RUS-269) is found" in missing
-    assert any("every act has a date" in f for f in missing)
-
-
 def test_fetch_sends_the_query_file_and_the_json_format():
     class Client:
         def __init__(self):
@@ -147,7 +158,7 @@ def test_fetch_sends_the_query_file_and_the_json_format():
 
         def get(self, url, params=None):
             self.asked.append((url, params))
-            return doc(BUILT)
+            return real(REAL_1137)
 
     client = Client()
     list(eu_oj.fetch(client, FetchOptions()))

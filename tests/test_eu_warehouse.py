@@ -45,23 +45,92 @@ def counts(rt) -> tuple[int, int, int]:
                      for t in (Observation, Notice, Designation))
 
 
-def test_council_press_release_into_observations_and_notice(rt):
-    report = pipeline.run_source(rt, "eu-council-press")
-    assert report.ok, report.failures
-    day = date(2024, 12, 16)
-    assert figures(rt, "eu-council-press") == {(k, "AGG-EU", "", ""): (v, day, day) for k, v in EXPECTED.items()}
+COUNCIL_URL19 = ("https://www.consilium.europa.eu/en/press/press-releases/2025/10/23/19th-package-of-sanctions-against-"
+                 "russia-eu-targets-russian-energy-third-country-banks-and-crypto-providers/")
+EXPECTED19 = {  # (indicator, commodity, partner): value (MANIFEST.md: 69 listings, 117 and 557 vessels, 45 entities)
+    ("sanctions_listings", "", ""): 69, ("vessels_targeted", "", ""): 117,
+    ("vessels_designated_total", "", ""): 557, ("military_support_entities_added", "", ""): 45,
+    ("military_support_entities_third_countries", "", ""): 17, ("military_support_entities_in_country", "", "CHN"): 12,
+    ("military_support_entities_in_country", "", "IND"): 3, ("military_support_entities_in_country", "", "THA"): 2,
+    ("measure_listings_persons", "measure:Children", ""): 11, ("measure_listings", "measure:Belarus", ""): 5,
+}
+ACTS19 = {"32025D2032", "32025R2033", "32025D2036", "32025R2037", "32025R2035", "32025D2040", "32025D2038",
+          "32025R2039"}
+
+
+def council_figures(rt) -> dict[tuple[date, str, str, str], float]:
     with rt.engine.connect() as conn:
-        notice = conn.execute(select(Notice.__table__)).one()
+        rows = conn.execute(
+            select(Series.indicator, Series.geo, Series.commodity, Series.partner, Series.unit, Observation.value,
+                   Observation.period_start, Observation.period_end)
+            .join(Series, Series.id == Observation.series_id)
+            .where(Observation.source_id == "eu-council-press", Observation.superseded_at.is_(None))).all()
+    assert all(r.unit == "count" and r.geo == "AGG-EU" and r.period_start == r.period_end for r in rows)
+    return {(r.period_start, r.indicator, r.commodity, r.partner): r.value for r in rows}
+
+
+def test_council_press_releases_into_observations_and_notices(rt):
+    params = {"feed_url": None, "press_release_urls": [COUNCIL_URL, COUNCIL_URL19], "follow_links": True}
+    report = pipeline.run_source(rt, "eu-council-press", params=params)
+    assert report.ok, report.failures
+    day, day19 = date(2024, 12, 16), date(2025, 10, 23)
+    assert council_figures(rt) == {**{(day, k, "", ""): v for k, v in EXPECTED.items()},
+                                   **{(day19, *k): v for k, v in EXPECTED19.items()}}
+    with rt.engine.connect() as conn:
+        notices = {n.id: n for n in conn.execute(select(Notice.__table__))}
+    notice = notices[COUNCIL_URL]
     assert (notice.id, notice.url, notice.kind, notice.regime) == (COUNCIL_URL, COUNCIL_URL, "press_release", "RUS")
     assert notice.published_on == day and notice.source_id == "eu-council-press"
     assert notice.title == "Russia’s war of aggression against Ukraine: EU adopts 15th package of restrictive measures"
-    assert report.notices_new == 1
+    assert notices[COUNCIL_URL19].published_on == day19
+    assert set(notices) == {COUNCIL_URL, COUNCIL_URL19} | ACTS19
+    act = notices["32025R2033"]
+    assert (act.kind, act.regime, act.published_on, act.oj_reference) == ("legal_act", "RUS-833", day19, "OJ L, 2025/2033")
+    assert act.url == "https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=OJ:L_202502033"
+    assert report.notices_new == 10
+    # the 15th page links the 14th package's release, of which no copy is recorded
+    assert report.discovery == {"discovered": 1, "new": 1, "changed": 0, "known": 0, "no_copy": 1,
+                                "no_copy_keys": [COUNCIL_14TH]}
+    assert any("'eight banks'" in u for u in report.unread)
+
+
+COUNCIL_14TH = ("https://www.consilium.europa.eu/en/press/press-releases/2024/06/24/russia-s-war-of-aggression-against-"
+                "ukraine-comprehensive-eu-s-14th-package-of-sanctions-cracks-down-on-circumvention-and-adopts-energy-"
+                "measures/")
+
+
+def test_explain_the_69_listings_of_the_19th_package(rt):
+    pipeline.run_source(rt, "eu-council-press")
+    with rt.engine.connect() as conn:
+        listing = conn.execute(select(Observation.id).join(Series, Series.id == Observation.series_id)
+                               .where(Series.indicator == "sanctions_listings", Observation.value == 69)).scalar_one()
+    chain = explain(rt, listing)
+    assert chain["reproduced"] and chain["snapshot"]["url"] == COUNCIL_URL19
+    assert "further 69 <strong>individual listings" in chain["text_at_locator"]
+
+
+def test_a_release_without_its_listings_loads_nothing(rt, tmp_path):
+    """A BUILT variant of the 19th page (a refusal test): its listing words removed. The run fails and loads
+    none of the page's other figures (vessels, entities) nor the 15th's that came with it."""
+    folder = tmp_path / "replay" / "eu-council-press"
+    folder.mkdir(parents=True)
+    source = PROJECT_ROOT / "replay" / "eu-council-press"
+    manifest = json.loads((source / "manifest.json").read_text())
+    for entry in manifest["entries"]:
+        content = (source / entry["file"]).read_bytes()
+        content = content.replace(b"further 69 <strong>individual listings and numerous", b"<strong>numerous")
+        (folder / entry["file"]).write_bytes(content)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    runtime = pipeline.runtime(rt.settings.model_copy(update={"replay_archive": tmp_path / "replay"}))
+    report = pipeline.run_source(runtime, "eu-council-press")
+    assert not report.ok and "no sentence announces its listings" in report.failures[0]
+    assert counts(rt) == (0, 0, 0)
 
 
 def test_a_second_run_adds_nothing(rt):
     assert pipeline.run_source(rt, "eu-council-press").ok and pipeline.run_source(rt, "eu-fsf-consolidated").ok
     before = counts(rt)
-    assert before == (len(EXPECTED) + 1, 2, 1)
+    assert before == (len(EXPECTED) + len(EXPECTED19) + 1, 2 + len(ACTS19) + 1, 1)
     again = [pipeline.run_source(rt, s) for s in ("eu-council-press", "eu-fsf-consolidated")]
     assert all(r.ok and r.new == 0 and r.notices_new == 0 and r.designations_listed == 0 for r in again)
     assert counts(rt) == before
@@ -71,7 +140,7 @@ def test_explain_the_84_listings_prints_the_sentence(rt):
     pipeline.run_source(rt, "eu-council-press")
     with rt.engine.connect() as conn:
         listing = conn.execute(select(Observation.id).join(Series, Series.id == Observation.series_id)
-                               .where(Series.indicator == "sanctions_listings")).scalar_one()
+                               .where(Series.indicator == "sanctions_listings", Observation.value == 84)).scalar_one()
     chain = explain(rt, listing)
     assert chain["reproduced"] and chain["value"] == 84
     sentence = ("The Council agreed on a significant package of <strong>84 listings</strong>, which consists of "
@@ -154,7 +223,10 @@ class Client:
     def get(self, url, params=None):
         from extractors.client import full_url
 
+        from extractors.base import Document
+
         self.asked.append(full_url(url, params))
+        return Document.from_bytes("test", url, b"<main></main>")  # a page with no links: nothing to follow
 
 
 def test_replay_manifests_match_what_fetch_requests():
@@ -163,5 +235,6 @@ def test_replay_manifests_match_what_fetch_requests():
     for module, source in ((eu_council, "eu-council-press"), (eu_fsf, "eu-fsf-consolidated")):
         manifest = json.loads((PROJECT_ROOT / "replay" / source / "manifest.json").read_text())
         client = Client()
-        list(module.fetch(client, FetchOptions()))
+        params = module.Params(**module.replay_defaults(PROJECT_ROOT / "replay"))
+        list(module.fetch(client, FetchOptions(params=params)))
         assert client.asked == [e["url"] for e in manifest["entries"]]

@@ -2,7 +2,8 @@
 
 Figures keep the parser's series fields: ``geo`` "EU" becomes the aggregate code ``AGG-EU``; the FSF
 counts carry the programme in ``commodity`` ("programme:UKR") and the subject type in ``flow``
-("subject:person"). Designations are a full list: only the newest list of the run (by its
+("subject:person"); a Council figure per third country has that country as partner (ISO alpha-3).
+Designations are a full list: only the newest list of the run (by its
 generation date) is handed on, so the loader de-lists what that list no longer holds.
 """
 
@@ -21,7 +22,7 @@ def geo_code(name: str) -> str:
 
 def normalise(source_id: str, parsed: list[tuple[Document, Parsed]]) -> Batch:
     pairs = ((r, doc.sha256) for doc, p in parsed for r in p.records)
-    frame = validate(source_id, records_frame(source_id, pairs, geo=geo_code))
+    frame = validate(source_id, records_frame(source_id, pairs, geo=geo_code, partner=country_code))
     notices = {}
     for doc, p in parsed:
         for notice in p.notices:

@@ -122,6 +122,7 @@ def render(chain: dict[str, Any]) -> str:
         f"  locator    {chain['locator']}",
         f"  text there {chain.get('text_at_locator')!r}",
         f"  published  {chain['published_as']}",
+        f"  flags      {chain['flags'] or '-'}",
         f"  parser     version {chain['parser_version']} (current {chain.get('current_parser_version')})",
         f"  flow run   {chain['flow_run_id']}",
         f"  seen       {chain['first_seen_at']} .. {chain['last_seen_at']}" + _closed(chain),

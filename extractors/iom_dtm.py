@@ -35,7 +35,8 @@ from extractors.dtm_tables import MACRO_MEMBERS, PERSONS, SHARE, macro_key, obla
 from extractors.jsonutil import load_json
 from extractors.sheets import headers_seen, load_workbook
 
-__all__ = ["SOURCE", "Params", "check", "fetch", "parse", "recorded_rounds", "replay_defaults", "replay_extra"]
+__all__ = ["SOURCE", "Params", "check", "fetch", "parse", "recorded_params", "recorded_rounds", "replay_defaults",
+           "replay_extra"]
 
 DATASET = "ukraine-idp-estimates"
 SOURCE = SourceInfo(
@@ -80,6 +81,10 @@ class Params(SourceParams):
                     "are always fetched. A round the HDX dataset does not list fails the run.")
     all_rounds: bool = Field(
         False, description="Fetch every round the HDX dataset lists again, not only new or changed ones.")
+    only_rounds: list[int] = Field(
+        default_factory=list,
+        description="Restrict this run to these survey rounds (e.g. [3, 13, 14]); the other rounds the "
+                    "dataset lists are left for a later run. Empty: every round.")
 
 
 def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:
@@ -89,18 +94,15 @@ def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:
     if not listed:
         raise LayoutChanged(SOURCE.id, meta.url, "the HDX dataset lists no resource")
     params = options.params or Params()
-    yield from fetch_candidates(client, options, listed, again=_requested(listed, params, meta.url))
-
-
-def _requested(listed: list, params: Params, url: str) -> set[str]:
-    """The HDX resource ids of the rounds asked for again; a round not listed is a FetchError."""
-    if params.all_rounds:
-        return {c.key for c in listed}
     by_round = {c.round: c.key for c in listed if c.round is not None}
-    unknown = sorted(set(params.rounds) - set(by_round))
+    unknown = sorted(set(params.rounds + params.only_rounds) - set(by_round))
     if unknown:
-        raise FetchError(SOURCE.id, url, f"round(s) {unknown} requested but not listed; listed: {sorted(by_round)}")
-    return {by_round[n] for n in params.rounds}
+        raise FetchError(SOURCE.id, meta.url, f"round(s) {unknown} requested but not listed; "
+                         f"listed: {sorted(by_round)}")
+    if params.only_rounds:
+        listed = [c for c in listed if c.round in params.only_rounds]
+    again = {c.key for c in listed} if params.all_rounds else {by_round[n] for n in params.rounds}
+    yield from fetch_candidates(client, options, listed, again=again)
 
 
 def recorded_rounds(archive: Path) -> list[int]:
@@ -113,13 +115,20 @@ def recorded_rounds(archive: Path) -> list[int]:
 
 
 def replay_defaults(archive: Path) -> dict[str, Any]:
-    """A replay run needs no parameter: discovery fetches every new round the archive holds a copy of."""
+    """A replay run needs no parameter: discovery fetches every new round the archive holds a copy of
+    and reports the others as "no recorded copy"."""
     return {}
 
 
+def recorded_params(archive: Path) -> dict[str, Any]:
+    """Parameters that keep a *live* run to the rounds a replay archive recorded (the fault matrix serves
+    only those as if live; any other round would be a dead link there)."""
+    return {"only_rounds": recorded_rounds(archive)}
+
+
 def replay_extra(archive: Path) -> dict[str, Any]:
-    """Old name (flows/displacement.py, tests/faults/sources.py still call it): ``fetch`` no longer reads
-    ``options.extra``, so what it returns is unused. Remove with those callers."""
+    """Old name (flows/displacement.py still calls it): ``fetch`` no longer reads ``options.extra``, so
+    what it returns is unused. Remove with that caller."""
     return {"rounds": recorded_rounds(archive)}
 
 

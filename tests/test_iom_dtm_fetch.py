@@ -128,3 +128,12 @@ def test_a_round_that_cannot_be_fetched_is_reported_and_the_others_still_come():
     assert url.startswith("https://data.humdata.org/dataset/0d36e8ad-d2e8-4646-babd-61a41f99159a/resource/"
                           "ef1802e8-b96f-4544-8527-52ee8cdff2c6/download/data_-round-12-idp-report.xlsx#")
     assert "not in the replay archive" in cause
+
+
+def test_only_rounds_keeps_a_run_to_the_recorded_rounds():
+    params = iom_dtm.Params(**iom_dtm.recorded_params(REPLAY))
+    assert params.only_rounds == [3, 13, 14]
+    options = FetchOptions(params=params)
+    docs = list(iom_dtm.fetch(_Live(SRC), options))  # as live: no round outside the three is asked for
+    assert [hint(d.url).number for d in docs[1:]] == [14, 13, 3] and options.failures == []
+    assert options.discovery.counts()["discovered"] == 3

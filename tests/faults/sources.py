@@ -67,5 +67,9 @@ def live_settings(base: Settings, server: FaultServer, **kw) -> Settings:
 
 
 def replay_options(source_id: str, force: bool = False) -> FetchOptions:
-    """Only what was recorded (the source's replay defaults, as the family flows pass them)."""
-    return FetchOptions(force=force, extra=pipeline.replay_extra(source_id, REPLAY))
+    """Only what was recorded (the source's replay defaults, as the family flows pass them; a source
+    whose live discovery lists more than was recorded says how to keep to it: ``recorded_params``)."""
+    module = registry.get(source_id)
+    hook = getattr(module, "recorded_params", None)
+    params = module.Params(**hook(REPLAY)) if hook else None
+    return FetchOptions(force=force, extra=pipeline.replay_extra(source_id, REPLAY), params=params)

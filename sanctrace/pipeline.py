@@ -244,7 +244,7 @@ def load_source(rt: Runtime, source_id: str, shas: list[str], force: bool = Fals
     source = registry.get(source_id).SOURCE
     discovery = discovery or {}
     report = SourceReport(source_id, source.family, documents=len(set(shas)),
-                          discovery={k: v for k, v in discovery.items() if k != "fetched"})
+                          discovery={k: v for k, v in discovery.items() if k not in ("fetched", "unrecorded")})
     now = utcnow()
     listed = discovery.get("fetched", []) + discovery.get("unrecorded", [])
     if is_unchanged(rt, source_id, shas, force):

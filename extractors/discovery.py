@@ -3,7 +3,10 @@
 A source's ``fetch`` reads its index, turns it into ``Candidate``s and hands them to
 ``fetch_candidates``: only candidates whose (key, version) the warehouse does not hold yet are
 fetched. The log travels with the run (as a dict between tasks); the warehouse marks a candidate
-known only when its documents were loaded, so a failed load is retried by the next run.
+known only when its documents were loaded, so a failed load is retried by the next run. A replay
+remembers the candidates its archive holds no copy of as listed (the recording run did not fetch
+them): a later replay does not report them as new again, a live run still fetches them. A source may
+ask for known candidates again (``again``: e.g. IOM's ``rounds`` parameter).
 """
 
 from __future__ import annotations

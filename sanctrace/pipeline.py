@@ -264,6 +264,8 @@ def load_source(rt: Runtime, source_id: str, shas: list[str], force: bool = Fals
     batch = transform(source_id, parsed)
     ctx = LoadContext(source_id, source.parser_version, rt.flow_run_id, now)
     with rt.engine.begin() as conn:
+        # What these documents (and the previous versions of re-versioned candidates) no longer yield is
+        # closed as withdrawn.
         reread = {d.sha256 for d, _ in parsed} | wh.previous_snapshots(conn, source_id, discovery.get("fetched", []))
         result = load_batch(conn, by_vintage(batch.observations), ctx, reread)
         link_derivations(conn, source_id)

@@ -36,6 +36,9 @@ def test_iom_rounds_load_with_exact_figures_and_a_derived_national_sum(rt):
     assert report.ok, report.failures
     assert {k: report.discovery[k] for k in ("discovered", "new", "known", "no_copy")} == {
         "discovered": 14, "new": 14, "known": 0, "no_copy": 11}
+    assert "declared: vintage filled in 100.0% of records >= 100%" in report.checks["passed"]
+    assert "Current location of IDPs!B '% IDPs location per M-R'" in report.unread  # round 3's shares
+    assert any(w.startswith("fields not read: ") for w in report.checks["warnings"])
     obs = current(rt, IOM)
     r14, r13, r4 = date(2023, 9, 30), date(2023, 5, 25), date(2022, 4, 17)  # r4: round 3 of 17 April 2022
     assert obs["idps", "UA-12", r14].value == 498000 and obs["returnees", "UA-12", r14].value == 323000

@@ -23,6 +23,7 @@ from datetime import date, datetime
 
 from extractors.base import Document, LayoutChanged
 from extractors.numbers import MISSING, parse_number
+from extractors.locators import cell_name
 from extractors.sheets import Rows, at, cell_locator, find_row, strip_footnote, text
 
 PERSONS, SHARE = "persons", "fraction of IDPs"
@@ -81,7 +82,8 @@ def _label(value: object) -> tuple[str, tuple[str, ...]]:
     return name, ((f"footnote={marker}",) if marker else ())
 
 
-def oblast_table(doc: Document, sheet: str, rows: Rows) -> list[Figure] | None:
+def oblast_table(doc: Document, sheet: str, rows: Rows, unread: list[str]) -> list[Figure] | None:
+    """The HXL-tagged oblast table; columns it holds but does not read are appended to ``unread``."""
     hxl = find_row(rows, lambda cells: "#adm1+name" in [_tag(c) for c in cells])
     if hxl is None:
         return None
@@ -117,7 +119,22 @@ def oblast_table(doc: Document, sheet: str, rows: Rows) -> list[Figure] | None:
             raw = at(rows, i, j)
             out.append(Figure(indicator, geo, _number(doc, raw, where), str(raw), where,
                               flags=flags, day=day, round=number))
+    read = {*columns.values(), *(tags[t] for t in ("#adm1+name", "#adm1+code", "#date+reported", "#meta+round")
+                                 if t in tags)}
+    unread += unread_columns(sheet, rows, max(hxl - 1, 0), hxl + 1 + len(out), read)
     return out
+
+
+def unread_columns(sheet: str, rows: Rows, first: int, last: int, read: set[int]) -> list[str]:
+    """Columns of rows first..last-1 that hold text no figure or label was read from (e.g. the
+    percentage beside a count, a constant country name, footnotes), named by letter and first text."""
+    width = max((len(row) for row in rows[first:last]), default=0)
+    found = []
+    for j in sorted(set(range(width)) - read):
+        shown = next((t for t in (text(at(rows, i, j)) for i in range(first, last)) if t), "")
+        if shown:
+            found.append(f"{sheet}!{cell_name(0, j)[:-1]} {shown[:60]!r}")
+    return found
 
 
 def _row_date(doc: Document, sheet: str, rows: Rows, i: int, j: int | None) -> date | None:
@@ -142,8 +159,9 @@ def _row_round(doc: Document, sheet: str, rows: Rows, i: int, j: int | None) -> 
     return int(value) if value is not None else None
 
 
-def region_table(doc: Document, sheet: str, rows: Rows) -> list[Figure] | None:
-    """A macro-region count table or a top-oblast share table; None if the sheet is neither."""
+def region_table(doc: Document, sheet: str, rows: Rows, unread: list[str]) -> list[Figure] | None:
+    """A macro-region count table or a top-oblast share table; None if the sheet is neither. Columns
+    it holds but does not read are appended to ``unread``."""
     top = find_row(rows, lambda cells: any(_MACRO.match(c) or _TOP.match(c) for c in cells))
     if top is None:
         return None
@@ -173,6 +191,7 @@ def region_table(doc: Document, sheet: str, rows: Rows) -> list[Figure] | None:
         geo = name if share else f"macro-region|{name}"
         out.append(Figure(indicator, geo, _number(doc, raw, where), str(raw), where,
                           SHARE if share else PERSONS, flags))
+    unread += unread_columns(sheet, rows, top, top + 1 + len(out), {label, values[0]})
     return out
 
 

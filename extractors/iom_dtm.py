@@ -1,16 +1,19 @@
 """IOM DTM Ukraine internal displacement estimates (General Population Survey), one workbook per round.
 
-``fetch`` reads the HDX dataset metadata, picks rounds with ``select_rounds`` (dtm_rounds.py) and
-GETs each at its URL plus a fragment naming the HDX resource (dtm_rounds.with_hint); the metadata
-document is yielded too (it is where rounds 4 and 13 get their date; ``parse`` returns no records
-for it). A round whose GET fails does not stop the others: it goes into ``options.failures`` as
-"<resource name>: <url>: <cause>", which the run reports as a failure of the source while the
-other rounds load.
+Discovery (``Discovery`` kind hdx-metadata): ``fetch`` reads the HDX dataset metadata (``package_show``),
+yields it (it is where rounds 3 and 13 get their date; ``parse`` returns no records for it), lists every
+resource as a ``Candidate`` (key = HDX resource id, version = its ``last_modified``: names change between
+states of the dataset, see dtm_rounds.py) and fetches only new or changed ones (extractors/discovery.py),
+each at its URL plus a fragment naming the HDX resource (dtm_rounds.with_hint). ``Params.rounds`` /
+``Params.all_rounds`` fetch known rounds again. A round whose GET fails does not stop the others: it goes
+into ``options.failures`` as "<resource name>: <url>: <cause>", which the run reports as a failure of the
+source while the other rounds load; in replay a round with no recorded copy is reported as such.
 
 ``parse`` reads the tables of dtm_tables.py. The survey date is the workbook's own ``#date+reported``
 where it has one (round 14), else the HDX resource name in the URL fragment, else the file name
 (dtm_rounds.py); with none of them it raises LayoutChanged. Period = survey date..survey date;
-``vintage`` = the resource's HDX last_modified date when known; flags carry ``round=N``.
+``vintage`` = the resource's HDX last_modified date when known; flags carry ``round=N``. Sheets and
+columns it does not read are listed in ``Parsed.unread``.
 """
 
 from __future__ import annotations
@@ -19,19 +22,23 @@ import json
 from pathlib import Path
 from typing import Any, Iterable
 
+from pydantic import Field
+
 from extractors import hdx
 from extractors.base import (
-    CheckResult, Document, FetchError, FetchOptions, LayoutChanged, Parsed, Record, SourceClient, SourceInfo,
+    LIVE_TESTED, Assertions, CheckResult, Discovery, Document, FetchError, FetchOptions, LayoutChanged, Parsed,
+    Record, SourceClient, SourceInfo, SourceParams,
 )
-from extractors.dtm_rounds import (
-    hint, loaded_rounds, rounds_from_resources, select_rounds, with_hint,
-)
+from extractors.discovery import fetch_candidates
+from extractors.dtm_rounds import candidates, hint
 from extractors.dtm_tables import MACRO_MEMBERS, PERSONS, SHARE, macro_key, oblast_table, region_table
 from extractors.jsonutil import load_json
 from extractors.sheets import headers_seen, load_workbook
 
-__all__ = ["SOURCE", "check", "fetch", "parse", "recorded_rounds", "replay_extra", "select_rounds"]
+__all__ = ["SOURCE", "Params", "check", "fetch", "parse", "recorded_params", "recorded_rounds", "replay_defaults",
+           "replay_extra"]
 
+DATASET = "ukraine-idp-estimates"
 SOURCE = SourceInfo(
     id="iom-dtm-idps",
     family="displacement",
@@ -40,36 +47,66 @@ SOURCE = SourceInfo(
     homepage="https://data.humdata.org/dataset/ukraine-idp-estimates",
     licence="HDX dataset licence as stated in the metadata (IOM DTM terms of use)",
     cadence="per survey round (about quarterly)",
+    # HDX serves the metadata and the uploaded rounds; rounds 1-9 are IOM's own published Google Sheets
+    # (the publisher's channel, not a mirror).
     hosts=("data.humdata.org", "docs.google.com"),
     landing_urls=("https://data.humdata.org/dataset/ukraine-idp-estimates",),
-    parser_version="1",
+    # 2: the early workbook is round 3 (17 April 2022), not round 4: re-parsing what a warehouse holds
+    # closes the figures loaded under the round-4 label as withdrawn (issue 12).
+    parser_version="2",
+    discovery=Discovery(
+        kind="hdx-metadata", index_url=f"{hdx.PACKAGE_SHOW}?id={DATASET}", status=LIVE_TESTED,
+        note="one candidate per HDX resource: key = resource id, version = last_modified (names change "
+             "between states); tested on the recorded metadata of 2022-05-12 (4 resources) and 2023-10-18 "
+             "(14). Rounds 1, 2 and 4-12 have no recorded workbook: their layouts are untested."),
+    assertions=Assertions(
+        # An index-only run (no new round) holds no records, so no declared minimum: each round's own
+        # minimums (oblast rows, the six macro-regions) are checked in check().
+        min_records=0,
+        max_records=14 * 200,  # about 130 figures per round today; far more means a misread layout
+        fill_rates=(("vintage", 1.0), ("raw", 1.0), ("value", 0.9)),
+    ),
 )
-DATASET = "ukraine-idp-estimates"
 MIN_OBLAST_ROWS = 24  # 24 oblasts are surveyed (not Crimea/Sevastopol), plus Kyiv city
 MAX_PERSONS = 10_000_000
+
+
+class Params(SourceParams):
+    """IOM DTM run parameters: which known rounds to fetch again (new and changed rounds always are)."""
+
+    rounds: list[int] = Field(
+        default_factory=list,
+        description="Survey rounds to fetch and load again even if the warehouse holds them at the same "
+                    "HDX version, e.g. [3, 13] (after a parser fix). New rounds and rounds IOM re-uploaded "
+                    "are always fetched. A round the HDX dataset does not list fails the run.")
+    all_rounds: bool = Field(
+        False, description="Fetch every round the HDX dataset lists again, not only new or changed ones.")
+    only_rounds: list[int] = Field(
+        default_factory=list,
+        description="Restrict this run to these survey rounds (e.g. [3, 13, 14]); the other rounds the "
+                    "dataset lists are left for a later run. Empty: every round.")
 
 
 def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:
     meta = client.get(hdx.PACKAGE_SHOW, params={"id": DATASET})
     yield meta
-    rounds = rounds_from_resources(hdx.resources(meta))
-    if not rounds:
-        raise LayoutChanged(SOURCE.id, meta.url, "the HDX dataset lists no 'Round N' resource")
-    try:
-        chosen = select_rounds(rounds, loaded_rounds(options.state), options.extra.get("rounds"))
-    except ValueError as exc:
-        raise FetchError(SOURCE.id, meta.url, str(exc)) from None
-    for round_ in chosen:
-        try:
-            doc = client.get(with_hint(round_.url, round_))
-        except FetchError as exc:
-            options.failures.append(f"{round_.name}: {round_.url}: {exc.cause}")
-            continue
-        yield doc
+    listed = candidates(hdx.resources(meta), DATASET)
+    if not listed:
+        raise LayoutChanged(SOURCE.id, meta.url, "the HDX dataset lists no resource")
+    params = options.params or Params()
+    by_round = {c.round: c.key for c in listed if c.round is not None}
+    unknown = sorted(set(params.rounds + params.only_rounds) - set(by_round))
+    if unknown:
+        raise FetchError(SOURCE.id, meta.url, f"round(s) {unknown} requested but not listed; "
+                         f"listed: {sorted(by_round)}")
+    if params.only_rounds:
+        listed = [c for c in listed if c.round in params.only_rounds]
+    again = {c.key for c in listed} if params.all_rounds else {by_round[n] for n in params.rounds}
+    yield from fetch_candidates(client, options, listed, again=again)
 
 
 def recorded_rounds(archive: Path) -> list[int]:
-    """The rounds a replay archive holds (from its manifest's URL fragments): what `make run` backfills."""
+    """The rounds a replay archive holds (from its manifest's URL fragments)."""
     manifest = Path(archive) / SOURCE.id / "manifest.json"
     if not manifest.exists():
         return []
@@ -77,23 +114,36 @@ def recorded_rounds(archive: Path) -> list[int]:
     return sorted({n for n in (hint(e["url"]).number for e in entries if "#" in e["url"]) if n is not None})
 
 
+def replay_defaults(archive: Path) -> dict[str, Any]:
+    """A replay run needs no parameter: discovery fetches every new round the archive holds a copy of
+    and reports the others as "no recorded copy"."""
+    return {}
+
+
+def recorded_params(archive: Path) -> dict[str, Any]:
+    """Parameters that keep a *live* run to the rounds a replay archive recorded (the fault matrix serves
+    only those as if live; any other round would be a dead link there)."""
+    return {"only_rounds": recorded_rounds(archive)}
+
+
 def replay_extra(archive: Path) -> dict[str, Any]:
-    """What a replay run asks for by default: every round the archive holds, not only the newest."""
+    """Old name (flows/displacement.py still calls it): ``fetch`` no longer reads ``options.extra``, so
+    what it returns is unused. Remove with that caller."""
     return {"rounds": recorded_rounds(archive)}
 
 
 def parse(doc: Document) -> Parsed:
     if doc.content.lstrip()[:1] == b"{":
-        if not hdx.is_package(load_json(doc)) or not rounds_from_resources(hdx.resources(doc)):
-            raise LayoutChanged(doc.source_id, doc.url, "JSON but not an HDX dataset listing rounds")
+        if not hdx.is_package(load_json(doc)) or not hdx.resources(doc):
+            raise LayoutChanged(doc.source_id, doc.url, "JSON but not an HDX dataset listing resources")
         return Parsed()  # discovery only: the rounds it lists are fetched as their own documents
-    sheets, figures, warnings = load_workbook(doc), [], []
+    sheets, figures, warnings, unread = load_workbook(doc), [], [], []
     for name, rows in sheets.items():
-        found = oblast_table(doc, name, rows)
-        found = region_table(doc, name, rows) if found is None else found
+        found = oblast_table(doc, name, rows, unread)
+        found = region_table(doc, name, rows, unread) if found is None else found
         figures += found or []
         if found is None:
-            warnings.append(f"sheet {name!r} holds no table this parser knows; not read")
+            unread.append(f"sheet {name!r} (no table this parser knows)")
     if not any(f.indicator == "idps" for f in figures):
         raise LayoutChanged(doc.source_id, doc.url, "no IDP table (HXL #affected+idp+ind or "
                             f"macro-region '# est.' column); found {headers_seen(sheets)}")
@@ -113,14 +163,12 @@ def parse(doc: Document) -> Parsed:
     extra = (f"round={number}",) if number is not None else ()
     records = [Record(f.indicator, f.geo, day, day, f.value, f.unit, f.locator, raw=f.raw,
                       vintage=given.vintage, flags=f.flags + extra) for f in figures]
-    return Parsed(records=records, warnings=warnings, reference_date=day)
+    return Parsed(records=records, warnings=warnings, reference_date=day, unread=unread)
 
 
 def check(parsed: list[Parsed]) -> CheckResult:
     result = CheckResult()
-    rounds = [p for p in parsed if p.records]
-    result.expect(bool(rounds), f"at least one round holds figures ({len(rounds)})")
-    for p in rounds:
+    for p in (p for p in parsed if p.records):  # the metadata holds none; a run may bring no new round
         number = next((f[6:] for f in p.records[0].flags if f.startswith("round=")), "?")
         _check_round(result, p.records, f"round {number} ({p.reference_date})")
         result.warnings.extend(f"round {number}: {w}" for w in p.warnings)  # shown in the run's report

@@ -26,7 +26,7 @@ from transforms.common import Batch, by_vintage
 from warehouse import records as wh
 from warehouse.derivations import link_derivations
 from warehouse.engine import engine_for
-from warehouse.loader import LoadContext, LoadResult, load_in_transaction
+from warehouse.loader import LoadContext, LoadResult, load_batch
 from warehouse.notices import load_designations, load_notices
 
 
@@ -69,6 +69,7 @@ class SourceReport:
     unchanged: int = 0
     revised: int = 0
     older: int = 0
+    withdrawn: int = 0  # figures the re-read documents no longer yield: closed, never deleted
     skipped_unchanged: bool = False
     note: str = ""  # e.g. why a source was not run (no recorded response to replay)
     notices_new: int = 0
@@ -151,7 +152,8 @@ def prepare_options(rt: Runtime, source_id: str, options: FetchOptions, mode: st
     source = registry.get(source_id).SOURCE
     options.state = options.state or source_state(rt, source_id)
     if not options.discovery.known:
-        options.discovery = DiscoveryLog(wh.known_candidates(rt.engine, source_id), options.force)
+        known = wh.known_candidates(rt.engine, source_id, source.parser_version, replay=mode == "replay")
+        options.discovery = DiscoveryLog(known, options.force)
     if options.params is None:
         options.params = source_params(rt, source_id, params, mode)
     options.secrets = options.secrets or secrets.resolve(source.secrets)
@@ -242,12 +244,13 @@ def load_source(rt: Runtime, source_id: str, shas: list[str], force: bool = Fals
     source = registry.get(source_id).SOURCE
     discovery = discovery or {}
     report = SourceReport(source_id, source.family, documents=len(set(shas)),
-                          discovery={k: v for k, v in discovery.items() if k != "fetched"})
+                          discovery={k: v for k, v in discovery.items() if k not in ("fetched", "unrecorded")})
     now = utcnow()
+    listed = discovery.get("fetched", []) + discovery.get("unrecorded", [])
     if is_unchanged(rt, source_id, shas, force):
-        if discovery.get("fetched"):
+        if listed:
             with rt.engine.begin() as conn:
-                wh.mark_discovered(conn, source_id, discovery["fetched"], now, rt.flow_run_id)
+                wh.mark_discovered(conn, source_id, listed, now, rt.flow_run_id)
         report.skipped_unchanged = True
         report.urls = [row["url"] for row in wh.snapshot_rows(rt.engine, shas).values()]  # still linked
         report.unchanged = wh.touch_unchanged(rt.engine, source_id, shas, now)
@@ -261,14 +264,15 @@ def load_source(rt: Runtime, source_id: str, shas: list[str], force: bool = Fals
     batch = transform(source_id, parsed)
     ctx = LoadContext(source_id, source.parser_version, rt.flow_run_id, now)
     with rt.engine.begin() as conn:
-        result = LoadResult()
-        for release in by_vintage(batch.observations):
-            result += load_in_transaction(conn, [release], ctx)
+        # What these documents (and the previous versions of re-versioned candidates) no longer yield is
+        # closed as withdrawn.
+        reread = {d.sha256 for d, _ in parsed} | wh.previous_snapshots(conn, source_id, discovery.get("fetched", []))
+        result = load_batch(conn, by_vintage(batch.observations), ctx, reread)
         link_derivations(conn, source_id)
         _load_eu(conn, source_id, batch, report, now)
         counts = {d.sha256: len(p.records) + len(p.notices) + len(p.designations) for d, p in parsed}
         wh.mark_parsed(conn, source_id, counts, source.parser_version, now, rt.flow_run_id)
-        wh.mark_discovered(conn, source_id, discovery.get("fetched", []), now, rt.flow_run_id)
+        wh.mark_discovered(conn, source_id, listed, now, rt.flow_run_id)
         wh.mark_success(conn, source_id, now)
     _count(report, result)
     return report
@@ -296,8 +300,8 @@ def _designation_row(d, sha: str) -> dict[str, Any]:
 
 
 def _count(report: SourceReport, result: LoadResult) -> None:
-    report.new, report.unchanged, report.revised, report.older = (
-        result.new, result.unchanged, result.revised, result.older)
+    report.new, report.unchanged, report.revised, report.older, report.withdrawn = (
+        result.new, result.unchanged, result.revised, result.older, result.withdrawn)
     report.changes = result.changes
 
 

@@ -1,4 +1,4 @@
-"""IOM DTM parser on the real recorded workbooks (replay/iom-dtm-idps), rounds 4, 13 and 14.
+"""IOM DTM parser on the real recorded workbooks (replay/iom-dtm-idps), rounds 3, 13 and 14.
 
 Figures are the ones /work/shared/snapshots/iom-dtm-idps/MANIFEST.md lists. Changed layouts are
 derived from the real bytes (a string renamed inside the workbook's sharedStrings.xml).
@@ -16,14 +16,14 @@ import pytest
 
 from extractors import iom_dtm
 from extractors.base import Document, LayoutChanged
-from extractors.dtm_rounds import Round, with_hint
+from extractors.dtm_rounds import with_hint
 from extractors.locators import resolve
 from tests.un_replay import read, url_of
 
 SRC = "iom-dtm-idps"
-R4, R13, R14 = ("round_4_idp_estimation_3_may_2022.xlsx", "round_13_idp_estimation_25_may_2023.xlsx",
+R3, R13, R14 = ("round_3_idp_estimation_17_apr_2022.xlsx", "round_13_idp_estimation_25_may_2023.xlsx",
                 "round_14_idp_estimation_25_september_2023.xlsx")
-NAMES = {R4: ("Round 4 IDP Estimation 3 May 2022", "2022-05-11T08:34:39.567796"),
+NAMES = {R3: ("Round 3 IDP Estimation 17 Apr 2022", "2022-04-21T15:13:56.068263"),
          R13: ("Round 13 IDP Estimation 25 May 2023", "2023-07-04T17:18:43.525855"),
          R14: ("Round 14 IDP Estimation 25 September 2023", "2023-10-17T13:41:37.762683")}
 
@@ -31,7 +31,7 @@ NAMES = {R4: ("Round 4 IDP Estimation 3 May 2022", "2022-05-11T08:34:39.567796")
 def fetched(name: str, content: bytes | None = None) -> Document:
     """The document as fetch() requests it: live URL + the HDX resource name in the fragment."""
     title, modified = NAMES[name]
-    url = with_hint(url_of(SRC, name), Round(0, None, title, url_of(SRC, name), modified, ""))
+    url = with_hint(url_of(SRC, name), title, modified)
     assert url == url_of(SRC, name)  # the replay manifest holds the URL fetch() requests
     return Document.from_bytes(SRC, url, read(SRC, name) if content is None else content)
 
@@ -67,8 +67,8 @@ def r13():
 
 
 @pytest.fixture(scope="module")
-def r4():
-    return iom_dtm.parse(fetched(R4))
+def r3():
+    return iom_dtm.parse(fetched(R3))
 
 
 def test_round_14_oblast_figures(r14):
@@ -135,20 +135,24 @@ def test_round_13_oblast_and_macro_figures(r13):
     assert len([r for r in r13.records if r.indicator == "idps" and "|" not in r.geo]) == 26
 
 
-def test_round_4_macro_regions(r4):
-    current = {r.geo: r.value for r in r4.records if r.indicator == "idps"}
+def test_round_3_macro_regions(r3):
+    current = {r.geo: r.value for r in r3.records if r.indicator == "idps"}
     assert current["macro-region|West"] == 2850000
     assert current == {"macro-region|Kyiv": 114000, "macro-region|East": 1459000, "macro-region|South": 228000,
                        "macro-region|Center": 1802000, "macro-region|North": 1254000,
                        "macro-region|West": 2850000}
     assert sum(current.values()) == 7707000
-    assert find(r4, "idps_by_origin", "macro-region|East").value == 3468000  # header "Marco-region" [sic]
-    assert r4.reference_date == date(2022, 5, 3)
-    assert {r.indicator for r in r4.records} == {"idps", "idps_by_origin"}
+    assert find(r3, "idps_by_origin", "macro-region|East").value == 3468000  # header "Marco-region" [sic]
+    # Round 3 of 17 April 2022 (the HDX resource name), uploaded 2022-04-21: not round 4 of 3 May 2022
+    assert r3.reference_date == date(2022, 4, 17)
+    east = find(r3, "idps", "macro-region|East")
+    assert east.value == 1459000 and "round=3" in east.flags and east.vintage == date(2022, 4, 21)
+    assert east.period_start == east.period_end == date(2022, 4, 17)
+    assert {r.indicator for r in r3.records} == {"idps", "idps_by_origin"}
 
 
-def test_every_locator_reads_back_its_raw_text(r4, r13, r14):
-    for name, parsed in ((R4, r4), (R13, r13), (R14, r14)):
+def test_every_locator_reads_back_its_raw_text(r3, r13, r14):
+    for name, parsed in ((R3, r3), (R13, r13), (R14, r14)):
         content = read(SRC, name)
         for record in parsed.records:
             assert resolve(content, record.locator) == record.raw, record
@@ -180,9 +184,9 @@ def test_tag_over_a_column_that_is_not_idps_is_a_layout_change():
 
 
 def test_unknown_layout_names_sheets_and_headers():
-    content = edited(edited(R4, "Marco-region", "Region"), "Macro-region", "Region")
+    content = edited(edited(R3, "Marco-region", "Region"), "Macro-region", "Region")
     with pytest.raises(LayoutChanged) as err:
-        iom_dtm.parse(fetched(R4, content))
+        iom_dtm.parse(fetched(R3, content))
     assert "'Current location of IDPs'" in str(err.value) and "# est. Departed" in str(err.value)
 
 
@@ -205,9 +209,9 @@ def test_metadata_document_parses_to_no_records():
         iom_dtm.parse(Document.from_bytes(SRC, "x.json", b'{"data": []}'))
 
 
-def test_check_passes_on_the_three_rounds(r4, r13, r14):
+def test_check_passes_on_the_three_rounds(r3, r13, r14):
     result = iom_dtm.check([iom_dtm.parse(Document.from_bytes(SRC, "m.json", read(
-        SRC, "hdx_package_show_ukraine-idp-estimates_2023-10-18.json"))), r4, r13, r14])
+        SRC, "hdx_package_show_ukraine-idp-estimates_2023-10-18.json"))), r3, r13, r14])
     assert result.failed == []
     joined = " | ".join(result.passed)
     assert "oblast IDPs sum 5088000 matches macro-region IDPs by location sum 5088000" in joined
@@ -220,7 +224,7 @@ def test_check_passes_on_the_three_rounds(r4, r13, r14):
 
 
 def test_check_fails_loudly(r13, r14):
-    assert iom_dtm.check([]).failed
+    assert iom_dtm.check([]).failed == []  # a run that brings no new round (only the metadata) is fine
     broken = replace(r13, records=[replace(r, value=r.value + 100000) if r.geo == "macro-region|West"
                                    and r.indicator == "idps" else r for r in r13.records])
     assert any("matches macro-region IDPs by location" in f for f in iom_dtm.check([broken]).failed)
@@ -232,3 +236,25 @@ def test_check_fails_loudly(r13, r14):
     assert any("oblast rows" in f for f in iom_dtm.check([short]).failed)
     huge = replace(r14, records=[replace(r14.records[0], value=5e7)] + r14.records[1:])
     assert any("within range" in f for f in iom_dtm.check([huge]).failed)
+
+
+def test_unread_sheets_and_columns_are_reported(r3, r13, r14):
+    assert r3.unread == ["Current location of IDPs!B '% IDPs location per M-R'",
+                         "IDPs by Region of Origin!B '% IDPs origin per M-R'"]
+    assert "Current location of IDPs!C '% EST'" in r13.unread
+    assert "IDPs by Region of Origin!C '% EST IDPs'" in r13.unread
+    assert any(u.startswith("ESTIMATED POPULATION!J '* Estimates in Donetska") for u in r13.unread)  # footnotes
+    assert r14.unread[:2] == ["Estimated Population!B 'Country Name'", "Estimated Population!C 'Country Code'"]
+    extra = edited(R14, "Top 5 IDP hosting oblasts", "IDP hosting oblasts")  # a sheet no table matches
+    assert "sheet 'Current Location of IDPs' (no table this parser knows)" in iom_dtm.parse(fetched(R14, extra)).unread
+
+
+def test_declared_assertions_hold_on_the_recorded_rounds(r3, r13, r14):
+    from extractors.base import CheckResult
+    from sanctrace.assertions import declared_checks
+
+    result = declared_checks(iom_dtm.SOURCE, [r3, r13, r14], CheckResult())
+    assert result.failed == [] and len(result.passed) == 4
+    assert any("fields not read" in w for w in result.warnings)
+    no_vintage = iom_dtm.parse(Document.from_bytes(SRC, f"/saved/{R13}", read(SRC, R13)))  # no HDX upload date
+    assert any("vintage filled in 0.0%" in f for f in declared_checks(iom_dtm.SOURCE, [no_vintage], CheckResult()).failed)

@@ -32,10 +32,15 @@ def inputs(rt, observation_id: int) -> list[int]:
 
 
 def test_iom_rounds_load_with_exact_figures_and_a_derived_national_sum(rt):
-    report = pipeline.run_source(rt, IOM, FetchOptions(extra={"rounds": [4, 13]}))
+    report = pipeline.run_source(rt, IOM)  # discovery: every round the archive holds is new
     assert report.ok, report.failures
+    assert {k: report.discovery[k] for k in ("discovered", "new", "known", "no_copy")} == {
+        "discovered": 14, "new": 14, "known": 0, "no_copy": 11}
+    assert "declared: vintage filled in 100.0% of records >= 100%" in report.checks["passed"]
+    assert "Current location of IDPs!B '% IDPs location per M-R'" in report.unread  # round 3's shares
+    assert any(w.startswith("fields not read: ") for w in report.checks["warnings"])
     obs = current(rt, IOM)
-    r14, r13, r4 = date(2023, 9, 30), date(2023, 5, 25), date(2022, 5, 3)
+    r14, r13, r4 = date(2023, 9, 30), date(2023, 5, 25), date(2022, 4, 17)  # r4: round 3 of 17 April 2022
     assert obs["idps", "UA-12", r14].value == 498000 and obs["returnees", "UA-12", r14].value == 323000
     assert obs["idps", "UA-63", r14].value == 494000
     luhansk = obs["idps", "UA-09", r14]
@@ -58,24 +63,26 @@ def test_iom_rounds_load_with_exact_figures_and_a_derived_national_sum(rt):
 
 
 def test_iom_second_run_adds_nothing_and_a_loaded_round_is_not_fetched_again(rt):
-    pipeline.run_source(rt, IOM, FetchOptions(extra={"rounds": [4, 13]}))
-    again = pipeline.run_source(rt, IOM, FetchOptions(extra={"rounds": [4, 13]}))
-    assert again.ok and again.new == 0 and again.revised == 0
-    options = FetchOptions(state=pipeline.source_state(rt, IOM))
+    pipeline.run_source(rt, IOM)
+    again = pipeline.run_source(rt, IOM)
+    assert again.ok and again.new == 0 and again.revised == 0 and again.withdrawn == 0
+    assert again.discovery["known"] == 14 and again.discovery["no_copy"] == 0  # no-copy rounds: listed
+    options = FetchOptions()
     shas, _ = pipeline.fetch_source(rt, IOM, options, "replay")
-    assert len(shas) == 2  # the metadata and round 14 (the newest), not rounds 4 and 13
+    assert len(shas) == 1  # the metadata only: rounds 3, 13 and 14 are known at the same HDX version
 
 
-def test_iom_unfetchable_round_is_reported_and_the_others_load(rt):
-    report = pipeline.run_source(rt, IOM, FetchOptions(extra={"rounds": [12]}))
-    assert not report.ok
-    assert len(report.failures) == 1 and report.failures[0].startswith(
-        "[iom-dtm-idps] Round 12 IDP Estimation 23 January 2023: https://")
+def test_iom_rounds_with_no_recorded_copy_are_reported_and_the_others_load(rt):
+    report = pipeline.run_source(rt, IOM)
+    assert report.ok and report.discovery["no_copy"] == 11
+    assert "ef1802e8-b96f-4544-8527-52ee8cdff2c6" in report.discovery["no_copy_keys"]  # round 12
     assert report.new > 0 and current(rt, IOM)["idps", "UA-12", date(2023, 9, 30)].value == 498000
+    live = pipeline.run_source(rt, IOM, params={"rounds": [99]})
+    assert not live.ok and "round(s) [99] requested but not listed" in live.failures[0]
 
 
 def test_iom_explain_reproduces_published_and_derived_figures(rt):
-    pipeline.run_source(rt, IOM, FetchOptions(extra={"rounds": [13]}))
+    pipeline.run_source(rt, IOM)
     obs = current(rt, IOM)
     dnipro = explain(rt, obs["idps", "UA-12", date(2023, 9, 30)].id)
     assert dnipro["reproduced"] and dnipro["text_at_locator"] == "498000.0"

@@ -37,3 +37,6 @@ class ReplayClient:
     def get(self, url: str, params: dict[str, str] | None = None,
             headers: dict[str, str] | None = None) -> Document:
         return self._client.get(url, params, headers)
+
+    def has(self, url: str, params: dict[str, str] | None = None) -> bool:
+        return self._client.has(url, params)

@@ -10,6 +10,11 @@ not an UPDATE per step: a million-row load writes its stage once, see docs/PERFO
   ``superseded_at``, the new one is inserted as current;
 - older: value changed but the row comes from an earlier release (``vintage``) than the current
   version -> kept as a historical version, the current one stays.
+A closed version says why (``superseded_reason``: revised / older_release / withdrawn) and which flow
+run closed it (``superseded_run_id``). ``load_batch`` loads a run's releases and then closes as
+**withdrawn** the current figures of the documents it re-read that no release yielded any more
+(never deleted): after a parser change, or when a publisher drops a row from a later version of the
+same document.
 """
 
 from __future__ import annotations
@@ -17,10 +22,10 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable, Iterator
+from typing import Collection, Iterable, Iterator
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, bindparam, text
 
 from warehouse.engine import is_postgres
 
@@ -49,13 +54,15 @@ class LoadResult:
     unchanged: int = 0
     revised: int = 0
     older: int = 0
-    changes: list[dict] = field(default_factory=list)  # new and revised figures, capped
+    withdrawn: int = 0
+    changes: list[dict] = field(default_factory=list)  # new, revised and withdrawn figures, capped
 
     def __iadd__(self, other: "LoadResult") -> "LoadResult":
         self.new += other.new
         self.unchanged += other.unchanged
         self.revised += other.revised
         self.older += other.older
+        self.withdrawn += other.withdrawn
         self.changes.extend(other.changes[: max(0, DETAIL_LIMIT - len(self.changes))])
         return self
 
@@ -69,7 +76,28 @@ def load_observations(engine: Engine, frames: pd.DataFrame | Iterable[pd.DataFra
         return load_in_transaction(conn, frames, ctx)
 
 
-def load_in_transaction(conn: Connection, frames: Iterable[pd.DataFrame], ctx: LoadContext) -> LoadResult:
+def load_batch(conn: Connection, releases: Iterable[pd.DataFrame], ctx: LoadContext,
+               reread: Collection[str] = ()) -> LoadResult:
+    """Load each release (oldest first) in the caller's transaction; then close as withdrawn the current
+    figures of this source whose snapshot is in ``reread`` (the documents this run parsed, and the
+    previous versions of documents it loaded a new version of) that no release yielded."""
+    conn.execute(text("DROP TABLE IF EXISTS seen_keys"))
+    conn.execute(text("CREATE TEMPORARY TABLE seen_keys (series_id INTEGER NOT NULL, "
+                      "period_start DATE NOT NULL, period_end DATE NOT NULL)"))
+    result = LoadResult()
+    for release in releases:
+        result += load_in_transaction(conn, [release], ctx, remember=True)
+    withdrawn = _withdraw(conn, ctx, sorted(set(reread))) if reread else []
+    conn.execute(text("DROP TABLE seen_keys"))
+    result.withdrawn = len(withdrawn)
+    result.changes = (withdrawn + result.changes)[:DETAIL_LIMIT]  # the rarer news first
+    return result
+
+
+def load_in_transaction(conn: Connection, frames: Iterable[pd.DataFrame], ctx: LoadContext,
+                        remember: bool = False) -> LoadResult:
+    """Load frames in the caller's transaction; ``remember``: note each staged figure's key in
+    ``seen_keys`` (made by load_batch) so that what a batch no longer yields can be withdrawn."""
     lock_source(conn, ctx.source_id)
     _tune(conn)
     _create_stage(conn)
@@ -78,6 +106,8 @@ def load_in_transaction(conn: Connection, frames: Iterable[pd.DataFrame], ctx: L
     _resolve_series(conn)
     _classify(conn, ctx)
     _check_duplicates(conn)
+    if remember:
+        conn.execute(text("INSERT INTO seen_keys SELECT series_id, period_start, period_end FROM stage_obs"))
     result = _apply(conn, ctx)
     # On failure the rollback removes the stage tables too (DDL is transactional in both databases).
     conn.execute(text("DROP TABLE stage_obs"))
@@ -217,10 +247,11 @@ def _apply(conn: Connection, ctx: LoadContext) -> LoadResult:
     # PostgreSQL types each parameter once: the source id is bound twice, as a value and in a filter.
     params = {"now": _stamp(conn, ctx.now), "src": ctx.source_id, "src_value": ctx.source_id,
               "pv": ctx.parser_version,
-              "run": ctx.flow_run_id}
+              "run": ctx.flow_run_id, "run_closed": ctx.flow_run_id}
     conn.execute(text("""UPDATE observation SET last_seen_at = :now
         WHERE id IN (SELECT cur_id FROM stage_obs WHERE action = 'same')"""), params)
-    conn.execute(text("""UPDATE observation SET superseded_at = :now
+    conn.execute(text("""UPDATE observation SET superseded_at = :now, superseded_reason = 'revised',
+            superseded_run_id = :run
         WHERE id IN (SELECT cur_id FROM stage_obs WHERE action = 'revised')"""), params)
     _insert(conn, params)
     return _result(conn)
@@ -243,10 +274,12 @@ def _insert(conn: Connection, params: dict) -> None:
     conn.execute(text(f"""
         INSERT INTO observation (series_id, period_start, period_end, value, is_count, method, source_id,
             snapshot_sha256, locator, raw, published_unit, parser_version, flow_run_id, first_seen_at,
-            last_seen_at, superseded_at, cites_url, vintage, flags)
+            last_seen_at, superseded_at, superseded_reason, superseded_run_id, cites_url, vintage, flags)
         SELECT s.series_id, s.period_start, s.period_end, s.value, s.is_count, s.method, :src_value,
             s.snapshot_sha256, s.locator, s.raw, s.published_unit, :pv, :run, :now, :now,
-            CASE WHEN s.action = 'older' THEN :now ELSE NULL END, s.cites_url, s.vintage, s.flags
+            CASE WHEN s.action = 'older' THEN :now ELSE NULL END,
+            CASE WHEN s.action = 'older' THEN 'older_release' ELSE NULL END,
+            CASE WHEN s.action = 'older' THEN :run_closed ELSE NULL END, s.cites_url, s.vintage, s.flags
         FROM stage_obs s
         WHERE s.action IN ('new', 'revised') OR (s.action = 'older' AND NOT {known_older})
         {order}"""), params)
@@ -262,3 +295,23 @@ def _result(conn: Connection) -> LoadResult:
     return LoadResult(new=counts.get("new", 0), unchanged=counts.get("same", 0),
                       revised=counts.get("revised", 0), older=counts.get("older", 0),
                       changes=[dict(c) for c in changes])
+
+
+def _withdraw(conn: Connection, ctx: LoadContext, reread: list[str]) -> list[dict]:
+    """Close as withdrawn the current figures of the re-read snapshots that this batch did not yield;
+    returns them as change entries (``cur_value`` = the withdrawn value)."""
+    found = conn.execute(text("""
+        SELECT o.id, s.indicator, s.geo, s.partner, s.commodity, s.flow, s.unit, o.period_start,
+               o.period_end, o.value AS cur_value, o.locator, o.snapshot_sha256
+        FROM observation o JOIN series s ON s.id = o.series_id
+        WHERE o.source_id = :src AND o.superseded_at IS NULL AND o.snapshot_sha256 IN :shas
+          AND NOT EXISTS (SELECT 1 FROM seen_keys k WHERE k.series_id = o.series_id
+                          AND k.period_start = o.period_start AND k.period_end = o.period_end)
+        ORDER BY o.locator, o.id""").bindparams(bindparam("shas", expanding=True)),
+        {"src": ctx.source_id, "shas": reread}).mappings().all()
+    ids = [row["id"] for row in found]
+    for start in range(0, len(ids), 500):
+        conn.execute(text("""UPDATE observation SET superseded_at = :now, superseded_reason = 'withdrawn',
+                superseded_run_id = :run WHERE id IN :ids""").bindparams(bindparam("ids", expanding=True)),
+                     {"now": _stamp(conn, ctx.now), "run": ctx.flow_run_id, "ids": ids[start:start + 500]})
+    return [{"action": "withdrawn", **{k: v for k, v in row.items() if k != "id"}, "value": None} for row in found]

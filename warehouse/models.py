@@ -111,8 +111,14 @@ class Series(SQLModel, table=True):
     )
 
 
+SUPERSEDED_REASONS = ("revised", "older_release", "withdrawn")
+
+
 class Observation(SQLModel, table=True):
-    """One version of a value. The current version has superseded_at NULL."""
+    """One version of a value. The current version has superseded_at NULL; a closed one says why in
+    ``superseded_reason``: ``revised`` (a later value replaced it), ``older_release`` (it came from an
+    earlier release than the current version), ``withdrawn`` (its document, re-parsed or in a later
+    version of the same candidate, no longer yields it), and which flow run closed it."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
     series_id: int = Field(foreign_key="series.id")
@@ -131,12 +137,18 @@ class Observation(SQLModel, table=True):
     first_seen_at: datetime
     last_seen_at: datetime
     superseded_at: Optional[datetime] = None
+    superseded_reason: Optional[str] = None  # NULL while current; one of SUPERSEDED_REASONS
+    superseded_run_id: Optional[str] = None  # the flow run that closed it
     cites_url: Optional[str] = None
     vintage: Optional[date] = None
     flags: str = ""
 
     __table_args__ = (
         CheckConstraint("period_start <= period_end", name="ck_obs_period"),
+        CheckConstraint("superseded_reason IS NULL OR superseded_reason IN "
+                        f"({', '.join(repr(r) for r in SUPERSEDED_REASONS)})", name="ck_obs_superseded_reason"),
+        CheckConstraint("(superseded_at IS NULL) = (superseded_reason IS NULL)", name="ck_obs_superseded_state"),
+        CheckConstraint("superseded_run_id IS NULL OR superseded_at IS NOT NULL", name="ck_obs_superseded_run"),
         CheckConstraint("NOT is_count OR value IS NULL OR value >= 0", name="ck_obs_count"),
         CheckConstraint("method IN ('published', 'derived')", name="ck_obs_method"),
         Index(

@@ -25,13 +25,23 @@ def upsert_sources(engine: Engine, sources: Iterable[dict[str, Any]]) -> None:
             conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=fields))
 
 
+SNAPSHOT_REQUEST = ("url", "query", "fetched_at", "http_status", "content_type", "etag", "last_modified",
+                    "headers", "flow_run_id")
+
+
 def record_fetch(engine: Engine, fetch: dict[str, Any], snapshot: dict[str, Any] | None) -> None:
-    """One fetch row, and the snapshot row the first time its bytes are seen."""
+    """One fetch row, and the snapshot row the first time its bytes are seen. When the same source gets
+    the same bytes from another URL, the snapshot row names that latest request: the run parses the
+    document as that URL says (e.g. IOM's round, which the URL's fragment carries); every request
+    stays in ``fetch``."""
     with engine.begin() as conn:
         if snapshot is not None:
             row = {**snapshot, "headers": json.dumps(snapshot.get("headers", {}), sort_keys=True)}
-            conn.execute(_insert(conn, Snapshot.__table__).values(**row)
-                         .on_conflict_do_nothing(index_elements=["sha256"]))
+            stmt = _insert(conn, Snapshot.__table__).values(**row)
+            conn.execute(stmt.on_conflict_do_update(
+                index_elements=["sha256"], set_={k: stmt.excluded[k] for k in SNAPSHOT_REQUEST if k in row},
+                where=(Snapshot.__table__.c.source_id == stmt.excluded.source_id)
+                & (Snapshot.__table__.c.url != stmt.excluded.url)))
         conn.execute(Fetch.__table__.insert().values(**fetch))
 
 
@@ -94,12 +104,33 @@ def parsed_documents(engine: Engine, source_id: str) -> dict[str, dict[str, Any]
     return {r["url"]: dict(r) for r in rows}
 
 
-def known_candidates(engine: Engine, source_id: str) -> dict[str, str]:
-    """Key -> version of every document of this source whose index entry was loaded."""
+def known_candidates(engine: Engine, source_id: str, parser_version: str | None = None,
+                     replay: bool = False) -> dict[str, str]:
+    """Key -> version of every document of this source whose index entry was loaded; with
+    ``parser_version``, only those whose bytes that parser version parsed (a parser change reads the
+    documents again). Candidates a replay had no copy of (sha256 NULL) count as known only in replay:
+    a live run fetches them."""
+    query = select(DiscoveredDocument.key, DiscoveredDocument.version, DiscoveredDocument.sha256).where(
+        DiscoveredDocument.source_id == source_id)
     with engine.connect() as conn:
-        rows = conn.execute(select(DiscoveredDocument.key, DiscoveredDocument.version)
-                            .where(DiscoveredDocument.source_id == source_id))
-        return {key: version for key, version in rows}
+        rows = conn.execute(query).all()
+        parsed = None
+        if parser_version is not None:
+            parsed = set(conn.execute(select(ParsedDocument.sha256).where(
+                ParsedDocument.source_id == source_id, ParsedDocument.parser_version == parser_version)).scalars())
+    return {key: version for key, version, sha in rows
+            if (replay if sha is None else parsed is None or sha in parsed)}
+
+
+def previous_snapshots(conn: Connection, source_id: str, fetched: list[dict[str, Any]]) -> set[str]:
+    """The sha256 the warehouse holds for each fetched candidate's key, where the new one differs: the
+    previous version of the same document (what a publisher dropped from it is withdrawn)."""
+    shas = {row["key"]: row.get("sha256") for row in fetched}
+    if not shas:
+        return set()
+    rows = conn.execute(select(DiscoveredDocument.key, DiscoveredDocument.sha256).where(
+        DiscoveredDocument.source_id == source_id, DiscoveredDocument.key.in_(list(shas)))).all()
+    return {old for key, old in rows if old is not None and old != shas[key]}
 
 
 CANDIDATE_FIELDS = ("url", "version", "title", "release_date", "period_start", "period_end", "round",
@@ -108,7 +139,8 @@ CANDIDATE_FIELDS = ("url", "version", "title", "release_date", "period_start", "
 
 def mark_discovered(conn: Connection, source_id: str, fetched: list[dict[str, Any]], now: datetime,
                     flow_run_id: str | None) -> None:
-    """Inside the load's transaction: these candidates' documents are loaded, so they are known."""
+    """Inside the load's transaction: these candidates' documents are loaded, so they are known. A row
+    without sha256 is a candidate a replay had no copy of: remembered as listed (see known_candidates)."""
     for row in fetched:
         values = {k: row.get(k) for k in CANDIDATE_FIELDS}
         for k in ("release_date", "period_start", "period_end"):
@@ -119,5 +151,8 @@ def mark_discovered(conn: Connection, source_id: str, fetched: list[dict[str, An
         stmt = _insert(conn, DiscoveredDocument.__table__).values(
             source_id=source_id, key=row["key"], first_seen_at=now, last_loaded_at=now,
             flow_run_id=flow_run_id, **values)
+        if values["sha256"] is None:  # listed, no recorded copy (replay): never replaces what was loaded
+            conn.execute(stmt.on_conflict_do_nothing(index_elements=["source_id", "key"]))
+            continue
         update_ = {k: stmt.excluded[k] for k in (*CANDIDATE_FIELDS, "last_loaded_at", "flow_run_id")}
         conn.execute(stmt.on_conflict_do_update(index_elements=["source_id", "key"], set_=update_))

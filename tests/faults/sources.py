@@ -67,9 +67,10 @@ def live_settings(base: Settings, server: FaultServer, **kw) -> Settings:
 
 
 def replay_options(source_id: str, force: bool = False) -> FetchOptions:
-    """Only what was recorded: the source's replay defaults (its ``Params`` from ``replay_defaults``, or the
-    older ``replay_extra``), as a replay run with no params gets them."""
+    """Only what was recorded: a source whose live discovery lists more than was recorded says how to keep
+    to it (``recorded_params``); else its ``Params`` from ``replay_defaults``, as a replay run gets them."""
     module = registry.get(source_id)
-    hook, model = getattr(module, "replay_defaults", None), getattr(module, "Params", None)
+    model = getattr(module, "Params", None)
+    hook = getattr(module, "recorded_params", None) or getattr(module, "replay_defaults", None)
     params = model(**hook(REPLAY)) if hook and model else None
     return FetchOptions(force=force, extra=pipeline.replay_extra(source_id, REPLAY), params=params)

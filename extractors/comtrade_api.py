@@ -101,7 +101,8 @@ def recorded_plan(archive: Path) -> dict[str, list[str]]:
     if not manifest.exists():
         return {"availability": [], "data": []}
     urls = [e["url"] for e in json.loads(manifest.read_text("utf-8"))["entries"]]
-    return {"availability": [u for u in urls if is_bulk(u)], "data": [u for u in urls if not is_bulk(u)]}
+    data = [u for u in urls if not is_bulk(u) and "/files/v1/app/reference/" not in u]
+    return {"availability": [u for u in urls if is_bulk(u)], "data": data}
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,14 @@ def availability(doc: Document) -> list[BulkFile]:
     return files
 
 
+def covered(files: Sequence[BulkFile], url: str) -> list[BulkFile]:
+    """The listed files for the reporters and periods a data URL asks for."""
+    query = query_of(url)
+    reporters = {int(r) for r in query.get("reporterCode", "").split(",") if r}
+    periods = set(query.get("period", "").split(","))
+    return [f for f in files if f.reporter in reporters and f.period in periods]
+
+
 def needs_download(files: Sequence[BulkFile], url: str, known: dict | None) -> bool:
     """Download a data URL unless we already hold it and no listed file for its reporters and
     periods was published after we fetched it (a listing that names none of them has nothing new)."""
@@ -138,7 +147,4 @@ def needs_download(files: Sequence[BulkFile], url: str, known: dict | None) -> b
         return True
     fetched = known["fetched_at"]
     fetched = fetched if fetched.tzinfo else fetched.replace(tzinfo=timezone.utc)
-    query = query_of(url)
-    reporters = {int(r) for r in query.get("reporterCode", "").split(",") if r}
-    periods = set(query.get("period", "").split(","))
-    return any(f.published > fetched for f in files if f.reporter in reporters and f.period in periods)
+    return any(f.published > fetched for f in covered(files, url))

@@ -68,4 +68,7 @@ def live_settings(base: Settings, server: FaultServer, **kw) -> Settings:
 
 def replay_options(source_id: str, force: bool = False) -> FetchOptions:
     """Only what was recorded (the source's replay defaults, as the family flows pass them)."""
-    return FetchOptions(force=force, extra=pipeline.replay_extra(source_id, REPLAY))
+    module = registry.get(source_id)
+    hook, model = getattr(module, "replay_defaults", None), getattr(module, "Params", None)
+    params = model(**hook(REPLAY)) if hook and model else None  # also in live mode: the recorded requests
+    return FetchOptions(force=force, extra=pipeline.replay_extra(source_id, REPLAY), params=params)

@@ -105,7 +105,8 @@ def test_sdmx_other_namespaces_and_flat_observations():
 
 
 @pytest.mark.parametrize("old,new,message", [
-    (b"StructureSpecificData", b"GenericData", "root is 'GenericData'"),
+    (b"StructureSpecificData", b"GenericData", "sdmx1 cannot read it"),
+    (b"StructureSpecificData", b"Structure", "root is 'Structure', not an SDMX-ML 2.1 data message"),
     (b"<m:Prepared>2022-11-11T12:30:30.333Z</m:Prepared>", b"", "no Prepared element"),
     (b'OBS_VALUE="46526.2"', b'OBS_VALUE="46 526,2"', "OBS_VALUE '46 526,2' is not a decimal"),
     (b'TIME_PERIOD="2012"', b'TIME_PERIOD="2012-W01"', "TIME_PERIOD '2012-W01'"),

@@ -121,9 +121,11 @@ def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:
             log.no_copy.append(c.key)
             continue
         query, entry = wanted[c.key]
-        for doc in answered(client, options, query, entry):
-            log.fetched.append((c, doc.sha256))
-            yield doc
+        failures = len(options.failures)
+        docs = list(answered(client, options, query, entry))
+        if len(options.failures) == failures:  # a part missing: the dataset stays unknown, asked again
+            log.fetched += [(c, doc.sha256) for doc in docs]
+        yield from docs
 
 
 def _candidate(query: Query, entry: toc.Entry) -> Candidate:

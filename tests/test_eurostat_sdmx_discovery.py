@@ -223,3 +223,26 @@ def test_default_queries_are_documented_sdmx_2_1_data_queries():
         f"{es.API}/EXT_ST_EU27_2020SITC/M.TRD_VAL.TOTAL.RU+KZ+KG+AM+GE+UZ+TR+AE+CN.EXP.EU27_2020"
         "?format=SDMX_2.1_STRUCTURED&startPeriod=2021-01"]
     assert GDP_URL == f"{es.API}/NAMA_10_GDP/A.CP_MEUR.B1GQ.LU?format=SDMX_2.1_STRUCTURED&startPeriod=2012&endPeriod=2015"
+
+
+def test_a_narrowed_query_with_a_part_missing_stays_unknown():
+    """HTTP 413 on the wide query (all years of Luxembourg's GDP); the half 1999-2022 answered with the
+    recorded message (2012-2015: a subset of what that half would hold, used only to give the path a
+    real data message), the half 1975-1998 refused: what came is yielded, the dataset stays unknown so
+    the next run asks again."""
+    query = es.RECORDED_GDP.model_copy(update={"start_period": None, "end_period": None})
+    wide, data = query.url(), (TOC_DIR / GDP_FILE).read_bytes()
+
+    class Partly(Stub):
+        def get(self, url, params=None, headers=None):
+            if url == wide:
+                self.asked.append(url)
+                raise too_big(url)
+            return super().get(url)
+
+    second_half = query.model_copy(update={"start_period": "1999", "end_period": "2022"}).url()
+    client = Partly({toc.URL: AUGUST.read_bytes(), second_half: data})
+    options = FetchOptions(params=es.Params(datasets=[query]))
+    docs = list(es.fetch(client, options))
+    assert [d.url for d in docs] == [toc.URL, second_half]
+    assert options.discovery.fetched == [] and "startPeriod=1975&endPeriod=1998: HTTP 404" in options.failures[0]

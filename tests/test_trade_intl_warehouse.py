@@ -169,3 +169,22 @@ def test_a_capped_preview_response_is_not_loaded(settings, tmp_path):
     report = pipeline.run_source(rt, COMTRADE, params={"requests": [url], "check_reference": False})
     assert not report.ok and "possibly incomplete" in report.failures[0] and url in report.failures[0]
     assert current(rt, COMTRADE) == {}
+
+
+def test_the_reference_lists_are_fetched_conditionally(settings, comtrade_server):
+    """A second live run asks for UN Comtrade's reference lists with the ETag it stored: 304, reused."""
+    port = comtrade_server.httpd.server_address[1]
+    live = settings.model_copy(update={"host_map": {"comtradeapi.un.org": f"127.0.0.1:{port}"},
+                                       "private_hosts_allowed": ["127.0.0.1"], "min_host_interval": 0.0,
+                                       "retry_total": 0})
+    rt = pipeline.runtime(live)
+    pipeline.register_sources(rt)
+    params = {"requests": comtrade_api.recorded_plan(REPLAY)["data"], "listings": []}
+    first = pipeline.run_source(rt, COMTRADE, mode="live", params=params)
+    assert first.ok and first.new == 8 and first.not_modified == 0
+    comtrade_server.requests.clear()
+    again = pipeline.run_source(rt, COMTRADE, mode="live", params=params)
+    asked = {r["path"]: r["headers"].get("If-None-Match") for r in comtrade_server.requests}
+    lists = [p for p in asked if "/files/v1/app/reference/" in p]
+    assert len(lists) == 2 and all(asked[p] for p in lists)  # sent the stored ETags
+    assert again.ok and again.not_modified == 3 and again.new == 0  # the lists and the data request: 304

@@ -118,10 +118,10 @@ def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:
     yield from _discovered(client, options, headers, [_candidate(url, files) for url in plan["data"]])
 
 
-def read_reference(client: SourceClient, options: FetchOptions):
+def read_reference(client: SourceClient, options: FetchOptions) -> tuple[ref.Reporters, dict[str, str], list[Document]]:
     """The publisher's reporter and HS lists. A failed fetch of the reporters falls back to the shipped
     copy (reported); without the HS list the watch list cannot be checked, so the run stops."""
-    docs, reporters, hs = [], ref.bundled(), None
+    docs, reporters = [], ref.bundled()
     doc = _get(client, ref.REPORTERS_URL, None, options, "reporter list (using the shipped copy)")
     if doc is not None:
         reporters = ref.read_reporters(doc)
@@ -129,9 +129,8 @@ def read_reference(client: SourceClient, options: FetchOptions):
     doc = _get(client, ref.HS_URL, None, options, "HS list")
     if doc is None:
         raise FetchError(SOURCE.id, ref.HS_URL, "without UN Comtrade's HS list the watch list cannot be checked")
-    hs = ref.read_hs(doc)
     docs.append(doc)
-    return reporters, hs, docs
+    return reporters, ref.read_hs(doc), docs
 
 
 def _plan(params: Params, options: FetchOptions, reporters: ref.Reporters, hs: dict | None,

@@ -297,3 +297,17 @@ def test_a_listing_saved_to_a_file_is_recognised_without_its_url():
     assert comtrade.parse(doc(read(SRC, BULK_FILE), "/tmp/saved.json")).records == []
 
 
+
+
+def test_without_the_reporter_list_the_shipped_copy_checks_the_watch_list_and_the_failure_is_reported():
+    class NoReporters(Recording):
+        def get(self, url, params=None, headers=None):
+            if url == ref.REPORTERS_URL:
+                self.calls.append((url, headers))
+                raise FetchError(SRC, url, "HTTP 503 after retries")
+            return super().get(url, params, headers)
+
+    options = replay_options()
+    docs = list(comtrade.fetch(NoReporters(), options))
+    assert [d.url for d in docs] == [ref.HS_URL, BULK_URL, DATA_URL]
+    assert options.failures == [f"Comtrade reporter list (using the shipped copy): {ref.REPORTERS_URL}: HTTP 503 after retries"]

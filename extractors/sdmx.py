@@ -124,13 +124,15 @@ def _observation(doc: Document, obs, d: int) -> Observation:
     period = obs.dimension.values.get("TIME_PERIOD") if obs.dimension is not None else None
     if period is None:
         raise LayoutChanged(doc.source_id, doc.url, f"DataSet {d}: an Obs without TIME_PERIOD")
-    series = {k: str(v.value) for k, v in obs.series_key.values.items()} if obs.series_key is not None else {}
+    on_series = {k: str(v.value) for k, v in obs.series_key.values.items()} if obs.series_key is not None else {}
     attached = {k: str(v.value) for k, v in obs.attached_attribute.items()}
-    on_obs = {k: v for k, v in attached.items() if k.islower()}  # Eurostat's dimensions are lower case
-    attributes = {k: v for k, v in attached.items() if not k.islower()}
+    # Without the DSD: Eurostat's dimensions are lower case, its attributes upper case (OBS_FLAG ...)
+    series = {k: v for k, v in on_series.items() if k.islower()}
+    on_obs = {k: v for k, v in attached.items() if k.islower()}
+    attributes = {k: v for k, v in {**on_series, **attached}.items() if not k.islower()}
     value = None if obs.value is None or str(obs.value).strip().lower() == "nan" else str(obs.value)
     return Observation({**series, **on_obs}, str(period.value), value, attributes,
-                       _locator(d, series, on_obs, str(period.value)))
+                       _locator(d, on_series, on_obs, str(period.value)))
 
 
 def _locator(d: int, series: dict[str, str], on_obs: dict[str, str], period: str) -> str:

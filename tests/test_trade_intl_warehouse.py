@@ -188,3 +188,22 @@ def test_the_reference_lists_are_fetched_conditionally(settings, comtrade_server
     lists = [p for p in asked if "/files/v1/app/reference/" in p]
     assert len(lists) == 2 and all(asked[p] for p in lists)  # sent the stored ETags
     assert again.ok and again.not_modified == 3 and again.new == 0  # the lists and the data request: 304
+
+
+def test_a_watch_list_the_publisher_does_not_list_is_refused_before_any_data_request(rt):
+    from extractors.base import WatchList
+
+    watch = WatchList(hs_codes=("8542", "1299"), reporters=("KAZ", "XXX"), partners=("RUS", "WLD"))
+    report = pipeline.run_source(rt, COMTRADE, FetchOptions(watch=watch), params={"check_reference": True})
+    assert not report.ok and current(rt, COMTRADE) == {}
+    failure = report.failures[0]
+    assert "reporter 'XXX'" in failure and "HS code '1299'" in failure and "nothing was requested" in failure
+    with rt.engine.connect() as conn:
+        from sqlalchemy import text
+        asked = [r[0] for r in conn.execute(text('SELECT url FROM "fetch" WHERE source_id = :s'), {"s": COMTRADE})]
+    assert sorted(asked) == ["https://comtradeapi.un.org/files/v1/app/reference/HS.json",
+                             "https://comtradeapi.un.org/files/v1/app/reference/Reporters.json"]
+    good = WatchList(hs_codes=("8542",), reporters=("KAZ",), partners=("RUS",))
+    named = pipeline.run_source(rt, COMTRADE, FetchOptions(watch=good), params={"check_reference": True})
+    assert not named.ok and any("public/v1/preview/C/A/HS?cmdCode=8542&partnerCode=643&reporterCode=398" in f
+                                and "not in the replay archive" in f for f in named.failures)

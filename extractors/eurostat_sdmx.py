@@ -129,8 +129,10 @@ def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:
 
 
 def _candidate(query: Query, entry: toc.Entry) -> Candidate:
+    start, end = entry.period
     return Candidate(url=query.url(), key=f"{entry.code}/{query.key or 'all'}", version=entry.last_update.isoformat(),
-                     title=entry.title, release_date=entry.last_update, dataset=entry.code)
+                     title=entry.title, release_date=entry.last_update, dataset=entry.code,
+                     period_start=start, period_end=end)
 
 
 def answered(client: SourceClient, options: FetchOptions, query: Query, entry: toc.Entry,

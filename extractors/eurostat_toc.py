@@ -10,6 +10,7 @@ Comext's ``DS-`` datasets are not in it (they live in the Comext dissemination b
 
 from __future__ import annotations
 
+import calendar
 import csv
 import io
 import re
@@ -38,6 +39,11 @@ class Entry:
     @property
     def locator(self) -> str:
         return f"csv:row={self.line};col=last update of data"
+
+    @property
+    def period(self) -> tuple[date | None, date | None]:
+        """First day of "data start" and last day of "data end" (2022M03, 1992Q1, 1975, 2022-S1 ...)."""
+        return _bound(self.data_start, first=True), _bound(self.data_end, first=False)
 
 
 def read(doc: Document) -> dict[str, Entry]:
@@ -89,6 +95,21 @@ def _date(doc: Document, text: str, line: int, code: str, required: bool = False
 
 
 UNREAD = ["values"]  # a column the parser does not read (empty in the recorded files)
+
+
+def _bound(text: str, first: bool) -> date | None:
+    match = re.fullmatch(r"(\d{4})(?:-?([MQS])(\d{1,2})|-(\d{2}))?", text.strip())
+    if not match:
+        return None  # e.g. a daily or weekly range: the candidate carries no period
+    year, kind, number, month = match.group(1, 2, 3, 4)
+    months = {"M": 1, "Q": 3, "S": 6}.get(kind or "", 12 if not month else 1)
+    start = int(month) if month else (int(number) - 1) * months + 1 if kind else 1
+    end = start + months - 1 if (kind or month) else 12
+    if not 1 <= start <= end <= 12:
+        return None
+    if first:
+        return date(int(year), start, 1)
+    return date(int(year), end, calendar.monthrange(int(year), end)[1])
 
 
 def is_toc(doc: Document) -> bool:

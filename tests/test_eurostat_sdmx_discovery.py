@@ -74,6 +74,9 @@ def test_only_the_datasets_whose_date_moved_are_fetched_again(tocs):
     assert later.skipped == ["migr_resbc3/A....."]  # 06.12.2021 in both files
     gdp = next(c for c in later.discovered if c.dataset == "nama_10_gdp")
     assert (gdp.version, gdp.url, gdp.release_date) == ("2023-08-16", GDP_URL, date(2023, 8, 16))
+    assert (gdp.period_start, gdp.period_end) == (date(1975, 1, 1), date(2022, 12, 31))
+    migr = next(c for c in later.discovered if c.dataset == "migr_asytpfm")
+    assert (migr.period_start, migr.period_end, migr.version) == (date(2022, 3, 1), date(2023, 7, 31), "2023-08-11")
 
 
 def archive(tmp_path: Path, name: str, toc_file: Path) -> Path:

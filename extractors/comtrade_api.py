@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 from urllib.parse import parse_qsl, urlsplit
@@ -138,13 +138,3 @@ def covered(files: Sequence[BulkFile], url: str) -> list[BulkFile]:
     reporters = {int(r) for r in query.get("reporterCode", "").split(",") if r}
     periods = set(query.get("period", "").split(","))
     return [f for f in files if f.reporter in reporters and f.period in periods]
-
-
-def needs_download(files: Sequence[BulkFile], url: str, known: dict | None) -> bool:
-    """Download a data URL unless we already hold it and no listed file for its reporters and
-    periods was published after we fetched it (a listing that names none of them has nothing new)."""
-    if not known:
-        return True
-    fetched = known["fetched_at"]
-    fetched = fetched if fetched.tzinfo else fetched.replace(tzinfo=timezone.utc)
-    return any(f.published > fetched for f in covered(files, url))

@@ -124,16 +124,6 @@ def test_bulk_listing_gives_files_and_publication_dates():
         comtrade.parse(doc(broken, BULK_URL))
 
 
-def test_the_recorded_listing_decides_whether_to_download():
-    files = api.availability(doc(read(SRC, BULK_FILE), BULK_URL))
-    argentina_1962 = api.data_url([32], [0], ["TOTAL"], [1962], keyed=True)
-    after, before = datetime(2024, 1, 1, tzinfo=timezone.utc), datetime(2001, 1, 1)  # naive = UTC
-    assert api.needs_download(files, argentina_1962, None)  # never fetched
-    assert not api.needs_download(files, argentina_1962, {"fetched_at": after})  # nothing published since
-    assert api.needs_download(files, argentina_1962, {"fetched_at": before})  # published 2003, after our copy
-    assert not api.needs_download(files, DATA_URL, {"fetched_at": before})  # listing names nothing for CHN 2010
-
-
 def test_rows_report_the_fields_the_parser_does_not_read():
     unread = comtrade.parse(doc(read(SRC, DATA_FILE))).unread
     assert {"reporterDesc", "partnerDesc", "cmdDesc", "refYear", "grossWgt", "altQty"} <= set(unread)

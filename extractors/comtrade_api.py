@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 from urllib.parse import parse_qsl, urlsplit
@@ -101,7 +101,8 @@ def recorded_plan(archive: Path) -> dict[str, list[str]]:
     if not manifest.exists():
         return {"availability": [], "data": []}
     urls = [e["url"] for e in json.loads(manifest.read_text("utf-8"))["entries"]]
-    return {"availability": [u for u in urls if is_bulk(u)], "data": [u for u in urls if not is_bulk(u)]}
+    data = [u for u in urls if not is_bulk(u) and "/files/v1/app/reference/" not in u]
+    return {"availability": [u for u in urls if is_bulk(u)], "data": data}
 
 
 @dataclass(frozen=True)
@@ -131,14 +132,9 @@ def availability(doc: Document) -> list[BulkFile]:
     return files
 
 
-def needs_download(files: Sequence[BulkFile], url: str, known: dict | None) -> bool:
-    """Download a data URL unless we already hold it and no listed file for its reporters and
-    periods was published after we fetched it (a listing that names none of them has nothing new)."""
-    if not known:
-        return True
-    fetched = known["fetched_at"]
-    fetched = fetched if fetched.tzinfo else fetched.replace(tzinfo=timezone.utc)
+def covered(files: Sequence[BulkFile], url: str) -> list[BulkFile]:
+    """The listed files for the reporters and periods a data URL asks for."""
     query = query_of(url)
     reporters = {int(r) for r in query.get("reporterCode", "").split(",") if r}
     periods = set(query.get("period", "").split(","))
-    return any(f.published > fetched for f in files if f.reporter in reporters and f.period in periods)
+    return [f for f in files if f.reporter in reporters and f.period in periods]

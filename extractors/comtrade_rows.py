@@ -20,6 +20,14 @@ from extractors.jsonutil import need, pointer
 
 TOTALS = {"motCode": 0, "partner2Code": 0, "customsCode": "C00"}
 VALUES = (("primaryValue", "trade_value"), ("cifvalue", "trade_value_cif"), ("fobvalue", "trade_value_fob"))
+# Every row field the parser relies on or checks; the rest is reported as unread.
+READ = {"reporterCode", "partnerCode", "cmdCode", "flowCode", "primaryValue", "cifvalue", "fobvalue", "netWgt",
+        "isNetWgtEstimated", "qty", "qtyUnitAbbr", "isQtyEstimated", "classificationCode", "isReported",
+        "isAggregate", "legacyEstimationFlag", "freqCode", "period", *TOTALS}
+
+
+def unread_fields(rows: list) -> list[str]:
+    return sorted({k for row in rows if isinstance(row, dict) for k in row} - READ)
 
 
 def row_records(doc: Document, row: dict, i: int, extra_flags: tuple[str, ...] = ()) -> list[Record]:

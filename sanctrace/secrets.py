@@ -22,7 +22,12 @@ def _from_block(name: str) -> str | None:
     try:
         from prefect.blocks.system import Secret
         from prefect.exceptions import ObjectNotFound
+        from prefect.settings import PREFECT_API_URL
     except ImportError:  # pragma: no cover (prefect is a dependency)
+        return None
+    if not PREFECT_API_URL.value():
+        # No Prefect API configured (a plain `sanctrace run`, tests): looking a block up would start a
+        # temporary Prefect server (about 20 s) only to find no block.
         return None
     try:
         return Secret.load(name).get()

@@ -5,7 +5,7 @@ import pytest
 
 from transforms.codes import UnknownName
 from transforms.codes_eurostat import MEMBER_STATES, comext_code, eurostat_geo, is_aggregate
-from transforms.codes_m49 import EXCEPTIONS, iso_of_m49, m49_of_iso
+from transforms.codes_m49 import EXCEPTIONS, iso_of_m49, m49_of_iso, unused_exceptions
 
 COUNTRY_EXCEPTIONS = {842: ("USA", 840), 251: ("FRA", 250), 699: ("IND", 356), 757: ("CHE", 756), 579: ("NOR", 578)}
 
@@ -46,6 +46,27 @@ def test_unknown_codes_fail_by_name():
         m49_of_iso("XYZ")
     with pytest.raises(UnknownName):
         iso_of_m49("CHN")
+
+
+def test_the_publishers_reporter_list_answers_first_and_the_table_only_for_what_it_lacks():
+    # Reporters.json (shipped copy) answers: current and former entries, ISO alpha-3 as the publisher gives it
+    assert [iso_of_m49(n) for n in (842, 251, 699, 757, 579, 280, 729, 736)] == [
+        "USA", "FRA", "IND", "CHE", "NOR", "DEU", "SDN", "SDN"]
+    assert m49_of_iso("DEU") == 276 and m49_of_iso("SDN") == 729  # requests use the current entry
+    assert iso_of_m49(975) == "AGG-ASEAN"  # a group of the list the table lacks: never a country
+    assert iso_of_m49(58) == "AGG-BELGIUM-LUXEMBOURG"  # the list files it under BEL: the table wins, said why
+    assert unused_exceptions() == {}  # no table entry the publisher's list makes dead
+    from extractors.comtrade_reference import bundled
+    areas = bundled().areas
+    dead = [n for n, iso in EXCEPTIONS.items() if n in areas and areas[n].iso == iso]
+    assert dead == []
+
+
+def test_an_area_neither_knows_is_named():
+    with pytest.raises(UnknownName, match="'Netherlands Antilles \\(...2010\\)'.*gives it 'ANT'"):
+        iso_of_m49(530)
+    with pytest.raises(UnknownName, match="in neither UN Comtrade's reporter list nor the table"):
+        iso_of_m49(1)
 
 
 def test_comext_names_with_notes_and_aggregates():

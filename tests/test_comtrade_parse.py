@@ -10,14 +10,17 @@ from datetime import date, datetime, timezone
 import pytest
 from pydantic import SecretStr
 
-from extractors import comtrade, comtrade_api as api
-from extractors.base import Document, FetchError, FetchOptions, LayoutChanged
+from extractors import comtrade, comtrade_api as api, comtrade_reference as ref
+from extractors.base import Document, FetchError, FetchOptions, LayoutChanged, WatchList
+from extractors.discovery import DiscoveryLog
 from tests.un_replay import REPLAY, ReplayClient, read, url_of
 
 SRC = "un-comtrade"
 DATA_FILE = "comtrade_v1_get_C_A_HS_reporter156_period2010_cmdTOTAL.json"
 BULK_FILE = "comtrade_bulk_v1_get_C_A_HS_availability.json"
+REPORTERS_FILE, HS_FILE = "comtrade_v1_reference_Reporters_2025-12-07.json", "comtrade_v1_reference_HS_2025-12-07.json"
 DATA_URL, BULK_URL = url_of(SRC, DATA_FILE), url_of(SRC, BULK_FILE)
+REFERENCE = [ref.REPORTERS_URL, ref.HS_URL]
 PREVIEW_URL = DATA_URL.replace("/data/v1/get/", "/public/v1/preview/")
 
 
@@ -121,14 +124,43 @@ def test_bulk_listing_gives_files_and_publication_dates():
         comtrade.parse(doc(broken, BULK_URL))
 
 
-def test_the_recorded_listing_decides_whether_to_download():
-    files = api.availability(doc(read(SRC, BULK_FILE), BULK_URL))
-    argentina_1962 = api.data_url([32], [0], ["TOTAL"], [1962], keyed=True)
-    after, before = datetime(2024, 1, 1, tzinfo=timezone.utc), datetime(2001, 1, 1)  # naive = UTC
-    assert api.needs_download(files, argentina_1962, None)  # never fetched
-    assert not api.needs_download(files, argentina_1962, {"fetched_at": after})  # nothing published since
-    assert api.needs_download(files, argentina_1962, {"fetched_at": before})  # published 2003, after our copy
-    assert not api.needs_download(files, DATA_URL, {"fetched_at": before})  # listing names nothing for CHN 2010
+def test_rows_report_the_fields_the_parser_does_not_read():
+    unread = comtrade.parse(doc(read(SRC, DATA_FILE))).unread
+    assert {"reporterDesc", "partnerDesc", "cmdDesc", "refYear", "grossWgt", "altQty"} <= set(unread)
+    assert not {"primaryValue", "reporterCode", "motCode", "period"} & set(unread)
+
+
+def test_an_area_neither_list_knows_fails_naming_it():
+    body = recorded()
+    body["data"][1].update(partnerCode=1, partnerDesc="Atlantis")
+    with pytest.raises(LayoutChanged) as error:
+        comtrade.parse(doc(body, DATA_URL.replace("partnerCode=32%2C280%2C276", "partnerCode=32%2C1%2C276")))
+    assert "/data/1/partnerCode 1 ('Atlantis' in the row)" in str(error.value)
+    body["data"][1].update(partnerCode=530, partnerDesc="Neth. Antilles")  # in the list, no current ISO code
+    with pytest.raises(LayoutChanged, match="'Netherlands Antilles \\(...2010\\)'.*gives it 'ANT'"):
+        comtrade.parse(doc(body, DATA_URL.replace("partnerCode=32%2C280%2C276", "partnerCode=32%2C530%2C276")))
+
+
+def test_the_publishers_reference_lists_exactly():
+    reporters = ref.read_reporters(doc(read(SRC, REPORTERS_FILE), ref.REPORTERS_URL))
+    assert len(reporters.areas) == 255 and sum(a.is_group for a in reporters.areas.values()) == 3
+    assert next(iter(reporters.areas.values())).name == "Afghanistan"
+    assert {n: reporters.iso_of(n) for n in (398, 417, 860, 643, 112, 804)} == {
+        398: "KAZ", 417: "KGZ", 860: "UZB", 643: "RUS", 112: "BLR", 804: "UKR"}
+    assert reporters.areas[398].expired is None and reporters.areas[280].expired.year == 1990
+    assert reporters.code_of("DEU") == 276 and reporters.iso_of(280) == "DEU"  # the current entry is requested
+    assert reporters.iso_of(97) == "AGG-EU" and reporters.iso_of(975) == "AGG-ASEAN"  # groups never countries
+    assert reporters.iso_of(58) == "AGG-BELGIUM-LUXEMBOURG"  # filed under BEL, but two countries
+    assert reporters.iso_of(0) == "WLD" and reporters.code_of("WLD") == 0  # partner-only: the table answers
+    hs = ref.read_hs(doc(read(SRC, HS_FILE), ref.HS_URL))
+    levels = json.loads(read(SRC, HS_FILE))["results"]
+    assert len(hs) == 8262 and [sum(r["aggrLevel"] == n for r in levels) for n in (2, 4, 6)] == [98, 1266, 6897]
+    assert hs["8542"] == "8542 - Electronic integrated circuits" and "854231" in hs
+    assert hs["8806"] == "8806 - Unmanned aircraft" and {"880621", "880622"} <= set(hs)
+    assert hs["TOTAL"] == "Total - All H6 commodities"
+    assert comtrade.parse(doc(read(SRC, HS_FILE), ref.HS_URL)).records == []
+    assert "reporterCodeIsoAlpha2" in comtrade.parse(doc(read(SRC, REPORTERS_FILE), ref.REPORTERS_URL)).unread
+    assert ref.bundled().areas == reporters.areas  # the shipped copy is the recorded list
 
 
 class Recording:
@@ -141,26 +173,91 @@ class Recording:
         self.calls.append((url, headers))
         return self.client.get(url, params, headers)
 
+    def has(self, url, params=None):
+        return self.client._client.has(url, params)
 
-def test_fetch_runs_the_recorded_plan_sends_the_key_as_a_header_and_skips_what_is_current():
+
+def replay_options(**kw) -> FetchOptions:
+    return FetchOptions(params=comtrade.Params(**comtrade.replay_defaults(REPLAY)), **kw)
+
+
+def test_fetch_reads_the_lists_then_the_recorded_plan_and_sends_the_key_only_as_a_header():
     key = SecretStr("test-key-0123456789abcdef")
-    plan = api.recorded_plan(REPLAY)
-    assert plan == {"availability": [BULK_URL], "data": [DATA_URL]}
+    assert comtrade.replay_defaults(REPLAY) == {"requests": [DATA_URL], "listings": [BULK_URL]}
     client = Recording()
-    docs = list(comtrade.fetch(client, FetchOptions(extra={"comtrade_plan": plan, "comtrade_key": key})))
-    assert [d.url for d in docs] == [BULK_URL, DATA_URL]
-    assert all(h == {"Ocp-Apim-Subscription-Key": key.get_secret_value()} for _, h in client.calls)
+    options = replay_options(secrets={"comtrade_key": key})
+    docs = list(comtrade.fetch(client, options))
+    assert [d.url for d in docs] == REFERENCE + [BULK_URL, DATA_URL]
+    sent = dict(client.calls)
+    assert sent[ref.REPORTERS_URL] is None and sent[ref.HS_URL] is None  # public files: no key
+    assert sent[BULK_URL] == sent[DATA_URL] == {"Ocp-Apim-Subscription-Key": key.get_secret_value()}
     assert not any(key.get_secret_value() in url for url, _ in client.calls)
-    state = {"documents": {DATA_URL: {"fetched_at": datetime.now(timezone.utc)}}}
-    again = list(comtrade.fetch(Recording(), FetchOptions(extra={"comtrade_plan": plan}, state=state)))
-    assert [d.url for d in again] == [BULK_URL]
-    forced = list(comtrade.fetch(Recording(), FetchOptions(force=True, extra={"comtrade_plan": plan}, state=state)))
-    assert [d.url for d in forced] == [BULK_URL, DATA_URL]
+    assert options.discovery.counts() == {"discovered": 1, "new": 1, "changed": 0, "known": 0, "no_copy": 0}
 
 
-def test_fetch_without_a_plan_or_watch_list_says_what_it_needs():
-    with pytest.raises(FetchError, match="comtrade_watch"):
-        list(comtrade.fetch(Recording(), FetchOptions()))
+def test_the_listing_decides_which_data_requests_are_new():
+    known = DiscoveryLog(known={DATA_URL: ""})  # fetched before; the listing names no file for CHN 2010
+    again = replay_options(secrets={"comtrade_key": SecretStr("k")}, discovery=known)
+    assert [d.url for d in comtrade.fetch(Recording(), again)] == REFERENCE + [BULK_URL]
+    assert again.discovery.counts()["known"] == 1
+    moved = DiscoveryLog(known={DATA_URL: "2003-04-29T11:24:10+00:00"})  # a version the listing no longer gives
+    changed = replay_options(secrets={"comtrade_key": SecretStr("k")}, discovery=moved)
+    assert [d.url for d in comtrade.fetch(Recording(), changed)][-1] == DATA_URL
+    forced = replay_options(secrets={"comtrade_key": SecretStr("k")}, discovery=DiscoveryLog(known={DATA_URL: ""}, force=True))
+    assert [d.url for d in comtrade.fetch(Recording(), forced)] == REFERENCE + [BULK_URL, DATA_URL]
+
+
+def test_a_listing_file_published_later_is_the_candidates_version():
+    files = api.availability(doc(read(SRC, BULK_FILE), BULK_URL))
+    argentina_1962 = api.data_url([32], [0], ["TOTAL"], [1962], keyed=True)
+    candidate = comtrade._candidate(argentina_1962, files)
+    assert (candidate.key, candidate.version) == (argentina_1962, "2003-04-29T11:24:10+00:00")
+    assert comtrade._candidate(DATA_URL, files).version == ""
+
+
+def test_the_watch_list_is_checked_against_the_publishers_lists_before_any_request():
+    client = Recording()
+    watch = WatchList(hs_codes=("8542", "8806", "1299"), reporters=("KAZ", "XXX", "WLD"), partners=("RUS", "WLD", "ATL"))
+    options = FetchOptions(params=comtrade.Params(), watch=watch)
+    with pytest.raises(comtrade.WatchListRefused) as error:
+        list(comtrade.fetch(client, options))
+    message = str(error.value)
+    for named in ("reporter 'XXX'", "reporter 'WLD' (0) is not in UN Comtrade's reporter list", "partner 'ATL'",
+                  "HS code '1299'", "nothing was requested"):
+        assert named in message
+    assert [url for url, _ in client.calls] == REFERENCE  # nothing else was asked
+
+
+WATCH = dict(reporters=[398, 417, 51, 268, 860, 792, 784, 156], partners=[643, 0], hs_codes=["8542", "8806"])
+SETTINGS_WATCH = WatchList(("8542", "8806"), ("KAZ", "KGZ", "ARM", "GEO", "UZB", "TUR", "ARE", "CHN"), ("RUS", "WLD"))
+
+
+def test_the_iso_watch_list_becomes_comtrade_requests_without_a_key():
+    hs = ref.read_hs(doc(read(SRC, HS_FILE), ref.HS_URL))
+    watch = comtrade.check_watch(SETTINGS_WATCH, ref.bundled(), hs)
+    assert (watch.reporters, watch.partners, watch.hs_codes) == (WATCH["reporters"], WATCH["partners"], WATCH["hs_codes"])
+    client = Recording()
+    options = FetchOptions(params=comtrade.Params(), watch=SETTINGS_WATCH, start=date(2021, 1, 1), end=date(2023, 12, 31))
+    docs = list(comtrade.fetch(client, options))
+    assert [d.url for d in docs] == REFERENCE  # the preview requests are not recorded: reported, not empty
+    asked = [url for url, _ in client.calls][2:]
+    assert asked and all(api.is_preview(u) for u in asked)
+    assert "reporterCode=398%2C417%2C51%2C268%2C860%2C792%2C784%2C156" in asked[0] and "partnerCode=643%2C0" in asked[0]
+    assert len(options.failures) == len(asked) and "not in the replay archive" in options.failures[0]
+
+
+def test_without_the_hs_list_nothing_is_requested():
+    class NoHS(Recording):
+        def get(self, url, params=None, headers=None):
+            if url == ref.HS_URL:
+                self.calls.append((url, headers))
+                raise FetchError(SRC, url, "HTTP 503 after retries")
+            return super().get(url, params, headers)
+
+    client = NoHS()
+    with pytest.raises(FetchError, match="watch list cannot be checked"):
+        list(comtrade.fetch(client, FetchOptions(params=comtrade.Params(), watch=SETTINGS_WATCH)))
+    assert [url for url, _ in client.calls] == REFERENCE
 
 
 WATCH = dict(reporters=[398, 417, 51, 268, 860, 792, 784, 156], partners=[643, 0], hs_codes=["8542", "8806"])
@@ -190,13 +287,17 @@ def test_a_listing_saved_to_a_file_is_recognised_without_its_url():
     assert comtrade.parse(doc(read(SRC, BULK_FILE), "/tmp/saved.json")).records == []
 
 
-def test_the_trade_flow_turns_the_watch_list_into_comtrade_requests():
-    from flows.trade import comtrade_extra
 
-    replay = comtrade_extra({}, "replay")
-    assert replay["comtrade_plan"] == api.recorded_plan(REPLAY)
-    assert replay["comtrade_watch"] == {**WATCH, "reporters": WATCH["reporters"]}  # the settings' defaults
-    narrowed = comtrade_extra({"reporters": ["KAZ"], "hs_codes": ["8542"]}, "replay")
-    assert "comtrade_plan" not in narrowed  # a watch list given in replay asks for its own (unrecorded) URLs
-    assert narrowed["comtrade_watch"] == {"reporters": [398], "partners": [643, 0], "hs_codes": ["8542"]}
-    assert "comtrade_plan" not in comtrade_extra({}, "live")
+
+def test_without_the_reporter_list_the_shipped_copy_checks_the_watch_list_and_the_failure_is_reported():
+    class NoReporters(Recording):
+        def get(self, url, params=None, headers=None):
+            if url == ref.REPORTERS_URL:
+                self.calls.append((url, headers))
+                raise FetchError(SRC, url, "HTTP 503 after retries")
+            return super().get(url, params, headers)
+
+    options = replay_options()
+    docs = list(comtrade.fetch(NoReporters(), options))
+    assert [d.url for d in docs] == [ref.HS_URL, BULK_URL, DATA_URL]
+    assert options.failures == [f"Comtrade reporter list (using the shipped copy): {ref.REPORTERS_URL}: HTTP 503 after retries"]

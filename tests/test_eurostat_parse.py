@@ -105,7 +105,8 @@ def test_sdmx_other_namespaces_and_flat_observations():
 
 
 @pytest.mark.parametrize("old,new,message", [
-    (b"StructureSpecificData", b"GenericData", "root is 'GenericData'"),
+    (b"StructureSpecificData", b"GenericData", "sdmx1 cannot read it"),
+    (b"StructureSpecificData", b"Structure", "root is 'Structure', not an SDMX-ML 2.1 data message"),
     (b"<m:Prepared>2022-11-11T12:30:30.333Z</m:Prepared>", b"", "no Prepared element"),
     (b'OBS_VALUE="46526.2"', b'OBS_VALUE="46 526,2"', "OBS_VALUE '46 526,2' is not a decimal"),
     (b'TIME_PERIOD="2012"', b'TIME_PERIOD="2012-W01"', "TIME_PERIOD '2012-W01'"),
@@ -115,3 +116,16 @@ def test_sdmx_unknown_layouts_raise(old, new, message):
     with pytest.raises(LayoutChanged, match="eurostat-sdmx") as error:
         eurostat_sdmx.parse(gdp_doc(read(SD, GDP).replace(old, new)))
     assert message in str(error.value)
+
+
+def test_sdmx_series_attributes_are_flags_and_the_locator_names_key_and_period():
+    """Derived here from the recorded bytes: an upper-case attribute on the Series (as SDMX attaches
+    series-level attributes) is a flag, not part of the indicator; the locator names key and period."""
+    with_attr = read(SD, GDP).replace(b'freq="A">', b'freq="A" CONF_STATUS="F">')
+    doc = gdp_doc(with_attr)
+    parsed = eurostat_sdmx.parse(doc)
+    last = parsed.records[-1]
+    assert last.indicator == "NAMA_10_GDP.na_item=B1GQ" and last.flags == ("CONF_STATUS=F",)
+    assert "[@geo='LU'][@na_item='B1GQ'][@unit='CP_MEUR'][@freq='A']" in last.locator
+    assert last.locator.endswith("[@TIME_PERIOD='2015']/@OBS_VALUE")
+    assert locators.resolve(with_attr, last.locator) == "54142.3"

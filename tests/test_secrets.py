@@ -38,12 +38,17 @@ def everything_stored(rt) -> str:
 
 
 def test_the_key_comes_from_the_environment_and_prints_masked(key, rt):
+    """Through the source's own declaration (SourceInfo.secrets), as every run prepares its options."""
+    from extractors import comtrade
     from extractors.base import FetchOptions
 
-    assert get_settings().comtrade_key.get_secret_value() == key
+    assert [(s.name, s.env, s.block) for s in comtrade.SOURCE.secrets] == [
+        ("comtrade_key", "SANCTRACE_COMTRADE_KEY", "sanctrace-comtrade-key")]
     options = pipeline.prepare_options(rt, "un-comtrade", FetchOptions(), "replay")
     assert options.secrets["comtrade_key"].get_secret_value() == key
+    assert options.extra == {} and isinstance(options.params, comtrade.Params)
     assert key not in repr(get_settings()) and key not in repr(options) and key not in str(options.secrets)
+    assert key not in options.params.model_dump_json()
 
 
 def test_the_key_is_sent_but_never_stored_logged_or_reported(key, rt, caplog):

@@ -10,7 +10,6 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
@@ -35,8 +34,9 @@ def current(rt, source: str) -> dict[tuple, Observation]:
     return {(s.indicator, s.geo, s.partner, s.flow, o.period_end): o for o, s in rows}
 
 
-def comtrade_options(**extra) -> FetchOptions:
-    return FetchOptions(extra={"comtrade_plan": comtrade_api.recorded_plan(REPLAY), **extra})
+def comtrade_options() -> FetchOptions:
+    """No parameters: a replay run replays what the archive recorded (comtrade.replay_defaults)."""
+    return FetchOptions()
 
 
 def test_comtrade_figures_in_usd_with_iso_codes(rt):
@@ -61,15 +61,16 @@ def test_comtrade_figures_in_usd_with_iso_codes(rt):
 
 
 def test_comtrade_second_run_adds_nothing_and_the_listing_skips_the_download(rt):
-    pipeline.run_source(rt, COMTRADE, comtrade_options())
-    options = comtrade_options()
-    options.state = pipeline.source_state(rt, COMTRADE)
-    again = pipeline.run_source(rt, COMTRADE, options)
+    first = pipeline.run_source(rt, COMTRADE, comtrade_options())
+    assert first.discovery["new"] == 1 and first.unread and "partnerDesc" in first.unread
+    again = pipeline.run_source(rt, COMTRADE, comtrade_options())
     assert again.ok and again.new == 0 and again.revised == 0
+    assert again.discovery["known"] == 1 and again.discovery["new"] == 0
     options = comtrade_options()
-    options.state = pipeline.source_state(rt, COMTRADE)
     shas, _ = pipeline.fetch_source(rt, COMTRADE, options, "replay")
-    assert len(shas) == 1  # only the bulk listing: it shows nothing newer than the stored data response
+    urls = {row["url"] for row in pipeline.wh.snapshot_rows(rt.engine, shas).values()}
+    # the two reference lists and the bulk listing: it shows nothing newer than the stored data response
+    assert len(shas) == 3 and not any("/data/v1/get/" in u for u in urls)
 
 
 def test_comext_figures_in_euros_with_aggregates_apart(rt):
@@ -125,7 +126,8 @@ def everything_stored(rt, store: Path) -> str:
     return "\n".join(texts)
 
 
-def test_the_comtrade_key_never_leaves_the_request_header(settings, comtrade_server, caplog, tmp_path):
+def test_the_comtrade_key_never_leaves_the_request_header(settings, comtrade_server, caplog, tmp_path, monkeypatch):
+    monkeypatch.setenv("SANCTRACE_COMTRADE_KEY", TEST_KEY)  # SourceInfo.secrets: env first, then the block
     port = comtrade_server.httpd.server_address[1]
     live = settings.model_copy(update={"host_map": {"comtradeapi.un.org": f"127.0.0.1:{port}"},
                                        "private_hosts_allowed": ["127.0.0.1"], "min_host_interval": 0.0,
@@ -135,11 +137,13 @@ def test_the_comtrade_key_never_leaves_the_request_header(settings, comtrade_ser
     plan = comtrade_api.recorded_plan(REPLAY)
     plan["data"].append(plan["data"][0].replace("period=2010", "period=2011"))  # not served: a 404 failure
     caplog.set_level(logging.DEBUG)
-    report = pipeline.run_source(rt, COMTRADE, FetchOptions(extra={
-        "comtrade_plan": plan, "comtrade_key": SecretStr(TEST_KEY)}), mode="live")
+    report = pipeline.run_source(rt, COMTRADE, mode="live",
+                                 params={"requests": plan["data"], "listings": plan["availability"]})
     assert report.new == 8 and len(report.failures) == 1 and "HTTP 404" in report.failures[0]
-    sent = [r["headers"].get("Ocp-Apim-Subscription-Key") for r in comtrade_server.requests]
-    assert sent == [TEST_KEY] * 3  # the key was used ...
+    sent = {r["path"]: r["headers"].get("Ocp-Apim-Subscription-Key") for r in comtrade_server.requests}
+    keyed = [k for p, k in sent.items() if "/files/v1/app/reference/" not in p]
+    assert keyed == [TEST_KEY] * 3  # the key was used for the listing and the data ...
+    assert [k for p, k in sent.items() if "/files/v1/app/reference/" in p] == [None, None]  # (public lists)
     stored = everything_stored(rt, Path(live.snapshot_store))
     assert "comtradeapi.un.org/data/v1/get/C/A/HS" in stored  # (the grep reads the real rows)
     for where, text in (("snapshot store and warehouse", stored), ("logs", caplog.text),
@@ -162,6 +166,44 @@ def test_a_capped_preview_response_is_not_loaded(settings, tmp_path):
         {"source": COMTRADE, "entries": [{"url": url, "file": "preview.json", "content_type": "application/json"}]}))
     rt = pipeline.runtime(settings.model_copy(update={"replay_archive": archive}))
     pipeline.register_sources(rt)
-    report = pipeline.run_source(rt, COMTRADE, FetchOptions(extra={"comtrade_plan": {"availability": [], "data": [url]}}))
+    report = pipeline.run_source(rt, COMTRADE, params={"requests": [url], "check_reference": False})
     assert not report.ok and "possibly incomplete" in report.failures[0] and url in report.failures[0]
     assert current(rt, COMTRADE) == {}
+
+
+def test_the_reference_lists_are_fetched_conditionally(settings, comtrade_server):
+    """A second live run asks for UN Comtrade's reference lists with the ETag it stored: 304, reused."""
+    port = comtrade_server.httpd.server_address[1]
+    live = settings.model_copy(update={"host_map": {"comtradeapi.un.org": f"127.0.0.1:{port}"},
+                                       "private_hosts_allowed": ["127.0.0.1"], "min_host_interval": 0.0,
+                                       "retry_total": 0})
+    rt = pipeline.runtime(live)
+    pipeline.register_sources(rt)
+    params = {"requests": comtrade_api.recorded_plan(REPLAY)["data"], "listings": []}
+    first = pipeline.run_source(rt, COMTRADE, mode="live", params=params)
+    assert first.ok and first.new == 8 and first.not_modified == 0
+    comtrade_server.requests.clear()
+    again = pipeline.run_source(rt, COMTRADE, mode="live", params=params)
+    asked = {r["path"]: r["headers"].get("If-None-Match") for r in comtrade_server.requests}
+    lists = [p for p in asked if "/files/v1/app/reference/" in p]
+    assert len(lists) == 2 and all(asked[p] for p in lists)  # sent the stored ETags
+    assert again.ok and again.not_modified == 3 and again.new == 0  # the lists and the data request: 304
+
+
+def test_a_watch_list_the_publisher_does_not_list_is_refused_before_any_data_request(rt):
+    from extractors.base import WatchList
+
+    watch = WatchList(hs_codes=("8542", "1299"), reporters=("KAZ", "XXX"), partners=("RUS", "WLD"))
+    report = pipeline.run_source(rt, COMTRADE, FetchOptions(watch=watch), params={"check_reference": True})
+    assert not report.ok and current(rt, COMTRADE) == {}
+    failure = report.failures[0]
+    assert "reporter 'XXX'" in failure and "HS code '1299'" in failure and "nothing was requested" in failure
+    with rt.engine.connect() as conn:
+        from sqlalchemy import text
+        asked = [r[0] for r in conn.execute(text('SELECT url FROM "fetch" WHERE source_id = :s'), {"s": COMTRADE})]
+    assert sorted(asked) == ["https://comtradeapi.un.org/files/v1/app/reference/HS.json",
+                             "https://comtradeapi.un.org/files/v1/app/reference/Reporters.json"]
+    good = WatchList(hs_codes=("8542",), reporters=("KAZ",), partners=("RUS",))
+    named = pipeline.run_source(rt, COMTRADE, FetchOptions(watch=good), params={"check_reference": True})
+    assert not named.ok and any("public/v1/preview/C/A/HS?cmdCode=8542&partnerCode=643&reporterCode=398" in f
+                                and "not in the replay archive" in f for f in named.failures)

@@ -28,6 +28,8 @@ UNITS: dict[str, tuple[str, float]] = {
     "thousand USD": ("USD", 1000.0),
     "EUR": ("EUR", 1.0),
     "million EUR": ("EUR", 1_000_000.0),  # Eurostat SDMX unit CP_MEUR
+    "thousand EUR": ("EUR", 1000.0),  # Eurostat SDMX unit THS_EUR
+    "persons": ("persons", 1.0),  # Eurostat SDMX unit PER (migr_asytpfm: decisions granting protection)
     "kg": ("kg", 1.0),
     # UN Comtrade quantity units (qtyUnitAbbr); any other fails the batch with its name
     "u": ("items", 1.0),

@@ -51,6 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["live", "replay"], default=None)
     p.add_argument("--force", action="store_true", help="re-parse snapshots already parsed")
     p.set_defaults(handler=cmd_run)
+    p = sub.add_parser("figures", help="find figures by source, place, indicator, product, period; export them")
+    _figure_filters(p)
+    p.add_argument("--all-versions", action="store_true", help="also superseded and older-release versions")
+    p.add_argument("--limit", type=int, help=f"at most this many rows (the table shows {TABLE_ROWS} unless given)")
+    p.add_argument("--json", action="store_true", help="every matching figure as one JSON object per line")
+    p.add_argument("--csv", type=Path, help="write every matching figure with its provenance to this CSV file")
+    p.add_argument("--parquet", type=Path, help="write every matching figure with its provenance to this Parquet file")
+    p.set_defaults(handler=_quiet_pipe(cmd_figures))
     p = sub.add_parser("trade-watch", help="transit indicators: exports to Russia of watched goods per reporter")
     p.add_argument("--hs", action="append", help="HS code to watch (repeatable; default: the settings' watch list)")
     p.add_argument("--reporter", action="append", help="transit reporter, ISO alpha-3 (repeatable; default: watch list)")
@@ -59,6 +67,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--parquet", type=Path, help="also write every column to this Parquet file")
     p.set_defaults(handler=cmd_trade_watch)
     return parser
+
+
+def _figure_filters(p: argparse.ArgumentParser) -> None:
+    """The filters of `figures` and `plot`; each repeatable option means "any of these"."""
+    many = dict(action="append", default=[])
+    p.add_argument("--source", dest="sources", **many, help="source id (see `sanctrace sources`)")
+    p.add_argument("--family", dest="families", **many, help="displacement, casualties, sanctions or trade")
+    p.add_argument("--indicator", dest="indicators", **many,
+                   help="indicator, or the first word(s) of one (refugees -> refugees_from_ukraine_recorded)")
+    p.add_argument("--geo", dest="geos", **many, help="place: ISO code (POL, UA-63) or a name (Poland, Казахстан)")
+    p.add_argument("--partner", dest="partners", **many, help="partner place, as --geo")
+    p.add_argument("--product", dest="products", **many, help="HS code or prefix (8542 matches 854231)")
+    p.add_argument("--flow", dest="flows", **many, help="X (exports), M (imports), T (turnover)")
+    p.add_argument("--from", dest="start", help="periods starting on or after: YYYY, YYYY-MM or YYYY-MM-DD")
+    p.add_argument("--to", dest="end", help="periods ending on or before: YYYY, YYYY-MM or YYYY-MM-DD")
+    p.add_argument("--text", help="text anywhere in the series (indicator, places, product, flow, unit)")
+
+
+def _wanted(args, **overrides):
+    from sanctrace.figures import Wanted
+
+    fields = ("sources", "families", "indicators", "geos", "partners", "products", "flows", "start", "end", "text")
+    return Wanted(**{f: getattr(args, f) for f in fields}, **overrides)
 
 
 def _formats(p: argparse.ArgumentParser) -> None:
@@ -146,6 +177,56 @@ def cmd_run(args) -> int:
     print("\n" + summary_table(reports))
     print(f"\nwarehouse: {get_settings().warehouse_url}")
     return 0 if all(r["ok"] for r in reports) else 1
+
+
+TABLE_ROWS = 100
+
+
+def cmd_figures(args) -> int:
+    from sanctrace import figures
+    from warehouse.engine import reader_for
+
+    engine = reader_for(get_settings().warehouse_url)
+    exporting = args.json or args.csv or args.parquet
+    try:
+        filters = figures.check(engine, _wanted(args, all_versions=args.all_versions,
+                                                limit=args.limit or (None if exporting else TABLE_ROWS)))
+    except figures.BadFilter as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not exporting:
+        return _figures_table(engine, filters, args.all_versions)
+    counts = []
+    if args.csv:
+        counts.append(figures.write_csv(engine, filters, args.csv))
+        print(f"wrote {counts[-1]:,} figures to {args.csv}", file=sys.stderr)
+    if args.parquet:
+        counts.append(figures.write_parquet(engine, filters, args.parquet))
+        print(f"wrote {counts[-1]:,} figures to {args.parquet}", file=sys.stderr)
+    if args.json:
+        counts.append(figures.write_json(engine, filters, sys.stdout))
+    if not any(counts):
+        print(NO_FIGURE, file=sys.stderr)
+    return 0
+
+
+NO_FIGURE = "no figure in the warehouse matches these filters"
+
+
+def _figures_table(engine, filters, all_versions: bool) -> int:
+    from sanctrace import figures
+    from sanctrace.table import render
+
+    shown = [figures.for_people(r, all_versions) for r in figures.rows(engine, filters)]
+    if not shown:
+        print(NO_FIGURE)
+        return 0
+    print(render(shown))
+    total = figures.count(engine, filters)
+    if total > len(shown):
+        print(f"({len(shown):,} of {total:,} figures shown; --limit N, --json, --csv or --parquet for more)")
+    print("cite or trace a figure: sanctrace explain ID; its versions: sanctrace history ID")
+    return 0
 
 
 def cmd_trade_watch(args) -> int:

@@ -59,6 +59,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", type=Path, help="write every matching figure with its provenance to this CSV file")
     p.add_argument("--parquet", type=Path, help="write every matching figure with its provenance to this Parquet file")
     p.set_defaults(handler=_quiet_pipe(cmd_figures))
+    p = sub.add_parser("history", help="every version of a figure, why each was superseded, other sources' figure")
+    p.add_argument("observation_id", type=int)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_history)
     p = sub.add_parser("trade-watch", help="transit indicators: exports to Russia of watched goods per reporter")
     p.add_argument("--hs", action="append", help="HS code to watch (repeatable; default: the settings' watch list)")
     p.add_argument("--reporter", action="append", help="transit reporter, ISO alpha-3 (repeatable; default: watch list)")
@@ -177,6 +181,19 @@ def cmd_run(args) -> int:
     print("\n" + summary_table(reports))
     print(f"\nwarehouse: {get_settings().warehouse_url}")
     return 0 if all(r["ok"] for r in reports) else 1
+
+
+def cmd_history(args) -> int:
+    from sanctrace.history import NotFound, history, render
+    from warehouse.engine import reader_for
+
+    try:
+        found = history(reader_for(get_settings().warehouse_url), args.observation_id)
+    except NotFound as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(found, indent=2, default=str, ensure_ascii=False) if args.json else render(found))
+    return 0
 
 
 TABLE_ROWS = 100

@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per row with every figure and id")
     p.add_argument("--csv", type=Path, help="also write every column to this CSV file")
     p.add_argument("--parquet", type=Path, help="also write every column to this Parquet file")
-    p.set_defaults(handler=cmd_trade_watch)
+    p.set_defaults(handler=_quiet_pipe(cmd_trade_watch))
     return parser
 
 
@@ -103,7 +103,11 @@ def _formats(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_sources(args) -> int:
-    last = _last_success()
+    try:
+        last = _last_success()
+    except WarehouseUnreadable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     rows = [{"id": s.id, "family": s.family, "publisher": s.publisher, "cadence": s.cadence,
              "landing_urls": list(s.landing_urls), "parser": s.parser_version,
              "last_success": last.get(s.id)} for s in (m.SOURCE for m in registry.modules().values())]
@@ -111,18 +115,32 @@ def cmd_sources(args) -> int:
     return 0
 
 
+class WarehouseUnreadable(RuntimeError):
+    pass
+
+
 def _last_success() -> dict[str, str]:
-    from sqlalchemy import select
+    """Each source's last successful fetch. A warehouse not migrated yet has none (the sources are declared
+    in code, so they are still listed); one that cannot be reached is an error naming the database's."""
+    from sqlalchemy import inspect, select
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
-    from warehouse.engine import engine_for
+    from warehouse.engine import reader_for
     from warehouse.models import Source
 
+    url = get_settings().warehouse_url
     try:
-        with engine_for(get_settings().warehouse_url).connect() as conn:
+        with reader_for(url).connect() as conn:
+            if not inspect(conn).has_table("source"):
+                print(f"warehouse {make_url(url).render_as_string(hide_password=True)} is not migrated yet "
+                      "(sanctrace migrate): no fetch recorded", file=sys.stderr)
+                return {}
             return {i: str(t) for i, t in conn.execute(select(Source.id, Source.last_success_at)) if t}
-    except SQLAlchemyError:
-        return {}  # no warehouse yet: nothing was fetched
+    except (SQLAlchemyError, OSError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise WarehouseUnreadable(f"cannot read the warehouse {make_url(url).render_as_string(hide_password=True)}: "
+                                  f"{type(getattr(exc, 'orig', None) or exc).__name__}: {reason}") from None
 
 
 def cmd_parse(args) -> int:
@@ -253,9 +271,19 @@ def cmd_trade_watch(args) -> int:
     from sanctrace.trade_watch import for_people, watch_rows
     from warehouse.engine import engine_for
 
+    from sanctrace.places import UnknownPlace, iso_code
+
     settings = get_settings()
-    rows = watch_rows(engine_for(settings.warehouse_url), args.hs or settings.watch_hs_codes,
-                      args.reporter or settings.watch_reporters)
+    try:
+        reporters = [iso_code(r) for r in args.reporter or settings.watch_reporters]
+    except UnknownPlace as exc:
+        print(f"error: --reporter: {exc}", file=sys.stderr)
+        return 2
+    bad_hs = [code for code in args.hs or () if not code.isdigit()]
+    if bad_hs:
+        print(f"error: --hs {bad_hs[0]!r} is not an HS code (digits, e.g. 8542)", file=sys.stderr)
+        return 2
+    rows = watch_rows(engine_for(settings.warehouse_url), args.hs or settings.watch_hs_codes, reporters)
     frame = pd.DataFrame(rows)
     if args.csv:
         frame.to_csv(args.csv, index=False)

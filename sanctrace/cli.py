@@ -63,12 +63,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("observation_id", type=int)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_history)
+    p = sub.add_parser("plot", help="draw series over time to PNG or SVG, revisions marked")
+    p.add_argument("output", type=Path, help="the chart file: .png or .svg")
+    _figure_filters(p)
+    p.add_argument("--title", help="the chart's title (default: the series)")
+    p.add_argument("--json", action="store_true", help="print the points drawn as one JSON object per line")
+    p.set_defaults(handler=cmd_plot)
     p = sub.add_parser("trade-watch", help="transit indicators: exports to Russia of watched goods per reporter")
     p.add_argument("--hs", action="append", help="HS code to watch (repeatable; default: the settings' watch list)")
     p.add_argument("--reporter", action="append", help="transit reporter, ISO alpha-3 (repeatable; default: watch list)")
     p.add_argument("--json", action="store_true", help="one JSON object per row with every figure and id")
     p.add_argument("--csv", type=Path, help="also write every column to this CSV file")
     p.add_argument("--parquet", type=Path, help="also write every column to this Parquet file")
+    p.add_argument("--plot", type=Path, help="also draw the exports to Russia by year to this PNG or SVG file")
     p.set_defaults(handler=_quiet_pipe(cmd_trade_watch))
     return parser
 
@@ -264,6 +271,32 @@ def _figures_table(engine, filters, all_versions: bool) -> int:
     return 0
 
 
+def cmd_plot(args) -> int:
+    from sanctrace import figures
+    from sanctrace.plot import PlotError, check_target, plot_figures
+    from warehouse.engine import reader_for
+
+    engine = reader_for(get_settings().warehouse_url)
+    try:
+        check_target(args.output)
+        points = plot_figures(engine, figures.check(engine, _wanted(args)), args.output, args.title)
+    except (figures.BadFilter, PlotError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not points:
+        print(f"{NO_FIGURE}: nothing drawn", file=sys.stderr)
+        return 0
+    _print_points(points, args.output, args.json)
+    return 0
+
+
+def _print_points(points: list[dict], output: Path, as_json: bool) -> None:
+    """The data drawn, so a reader can check the chart against `sanctrace explain`."""
+    lines = len({p["line"] for p in points})
+    print(f"wrote {output}: {lines} line(s), {len(points)} point(s)", file=sys.stderr)
+    emit(points, "json" if as_json else "table")
+
+
 def cmd_trade_watch(args) -> int:
     import pandas as pd
 
@@ -293,6 +326,20 @@ def cmd_trade_watch(args) -> int:
         emit(rows, "json")
     else:
         print(render(for_people(rows)) if rows else "no trade figures for that watch list in the warehouse")
+    return _trade_watch_plot(rows, args.plot) if args.plot else 0
+
+
+def _trade_watch_plot(rows: list[dict], target: Path) -> int:
+    from sanctrace.plot import PlotError, plot_trade_watch
+    from warehouse.engine import reader_for
+
+    try:
+        points = plot_trade_watch(reader_for(get_settings().warehouse_url), rows, target)
+    except PlotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if points:
+        print(f"wrote {target}: {len({p['line'] for p in points})} line(s), {len(points)} point(s)", file=sys.stderr)
     return 0
 
 

@@ -47,6 +47,7 @@ class Filters:
     text: str | None = None
     all_versions: bool = False
     limit: int | None = None
+    ids: tuple[int, ...] = ()  # these observations only (a chart's caption cites the figures it drew)
 
 
 @dataclass
@@ -210,6 +211,8 @@ def _conditions(f: Filters) -> list:
     pairs = ((f.sources, Observation.source_id), (f.families, Source.family), (f.indicators, Series.indicator),
              (f.geos, Series.geo), (f.partners, Series.partner), (f.flows, Series.flow))
     conditions = [column.in_(values) for values, column in pairs if values]
+    if f.ids:
+        conditions.append(Observation.id.in_(f.ids))
     if f.products:
         conditions.append(or_(*(Series.commodity.startswith(p, autoescape=True) for p in f.products)))
     if f.start:

@@ -44,6 +44,7 @@ bench: $(BENCH_STAMP)  ## every benchmark in bench/, each printing its table (do
 	$(BIN)/python bench/reload.py $(BENCH_ARGS)
 	$(BIN)/python bench/run_all.py
 	$(BIN)/python bench/fsf.py
+	$(BIN)/python bench/export.py $(BENCH_ARGS)
 
 serve: setup  ## local Prefect server + work pool + all deployments + a worker; Ctrl-C stops all
 	$(BIN)/sanctrace migrate

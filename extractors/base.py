@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Callable, Iterable, Protocol
 
+from pydantic import BaseModel, ConfigDict
+
 
 class SanctraceError(Exception):
     """Base of the errors a run reports per source."""
@@ -36,6 +38,94 @@ class SourceAssertionFailed(SanctraceError):
         super().__init__(f"[{source_id}] source assertions failed: " + "; ".join(failures))
 
 
+# How far a source's live path (its discovery and its documents) has been checked.
+LIVE_TESTED = "tested on a recorded index"
+LIVE_UNTESTED = "untested against a real document"
+LIVE_DECLARED = "declared only"
+LIVE_STATUSES = (LIVE_TESTED, LIVE_UNTESTED, LIVE_DECLARED)
+
+
+@dataclass(frozen=True)
+class Discovery:
+    """How a source finds its documents: the publisher's index and how far it was checked.
+
+    ``kind``: hdx-metadata | table-of-contents | rss-feed | listing-page | linked-pages |
+    api-availability | document-is-index (an API answer that always holds the latest data).
+    """
+
+    kind: str
+    index_url: str
+    status: str  # one of LIVE_STATUSES
+    note: str = ""  # what identifies a release; what is untested, and why
+
+    def __post_init__(self) -> None:
+        if self.status not in LIVE_STATUSES:
+            raise ValueError(f"discovery status {self.status!r} is not one of {LIVE_STATUSES}")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One document an index lists, with its identity. ``key`` is stable across updates (an HDX
+    resource id, a dataset code, a package page); ``version`` moves when the publisher changes it."""
+
+    url: str
+    key: str
+    version: str = ""
+    title: str = ""
+    release_date: date | None = None
+    period_start: date | None = None
+    period_end: date | None = None
+    round: int | None = None
+    package: str = ""
+    dataset: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in self.__dict__.items()}
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> "Candidate":
+        dates = ("release_date", "period_start", "period_end")
+        return cls(**{k: (date.fromisoformat(v) if k in dates and isinstance(v, str) else v)
+                      for k, v in row.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class Assertions:
+    """Declared next to a source's SourceInfo, checked on every run (zavod's way). Counts are of
+    records + notices + designations over the run's documents. A failed minimum or fill rate fails
+    the source; a failed maximum warns."""
+
+    min_records: int = 0  # a source declares its own; an index-only run may hold none
+    max_records: int | None = None
+    fill_rates: tuple[tuple[str, float], ...] = ()  # (Record field, least share of records filled)
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    """A secret a source needs: from the environment variable, else the Prefect Secret block."""
+
+    name: str
+    env: str
+    block: str
+    description: str = ""
+
+
+class SourceParams(BaseModel):
+    """Base of a source's typed run parameters (``Params`` in its module). Unknown fields are refused,
+    so a parameter meant for one source is never read by another."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class WatchList:
+    """The goods and countries the trade sources follow (settings, or a trade run's parameters)."""
+
+    hs_codes: tuple[str, ...] = ()
+    reporters: tuple[str, ...] = ()  # ISO alpha-3
+    partners: tuple[str, ...] = ()  # ISO alpha-3; WLD = world
+
+
 @dataclass(frozen=True)
 class SourceInfo:
     id: str
@@ -48,6 +138,9 @@ class SourceInfo:
     hosts: tuple[str, ...]  # the only hosts this source may fetch from
     landing_urls: tuple[str, ...]
     parser_version: str
+    discovery: Discovery | None = None
+    assertions: Assertions = Assertions()
+    secrets: tuple[SecretSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -131,12 +224,17 @@ class Parsed:
     designations: list[DesignationRecord] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     reference_date: date | None = None  # e.g. the consolidated list's generationDate
+    unread: list[str] = field(default_factory=list)  # fields/columns the document has that were not read
+    missing_marks: int = 0  # cells the publisher marked not available (e.g. Eurostat's ':'): never a row
 
 
 class SourceClient(Protocol):
     """What a source's ``fetch`` receives: GET restricted to the source's own hosts."""
 
     def get(self, url: str, params: dict[str, str] | None = None) -> Document: ...
+
+    def has(self, url: str, params: dict[str, str] | None = None) -> bool:
+        """False in replay when the archive holds no copy of that request (live: always True)."""
 
 
 @dataclass
@@ -151,6 +249,16 @@ class FetchOptions:
     state: dict[str, Any] = field(default_factory=dict)
     # Documents a source could not fetch while it still fetched the others ("name: url: cause").
     failures: list[str] = field(default_factory=list)
+    params: Any = None  # the source's own Params (a SourceParams), built by the app layer
+    secrets: dict[str, Any] = field(default_factory=dict)  # name -> SecretStr, from SourceInfo.secrets
+    watch: WatchList = WatchList()
+    discovery: Any = None  # extractors.discovery.DiscoveryLog: what the index listed, what is new
+
+    def __post_init__(self) -> None:
+        if self.discovery is None:
+            from extractors.discovery import DiscoveryLog
+
+            self.discovery = DiscoveryLog()
 
 
 @dataclass

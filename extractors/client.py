@@ -79,6 +79,9 @@ class LiveClient:
             return self._reuse(url, known, response.headers)
         return self._keep(url, response.content, response.status, response.headers, "live")
 
+    def has(self, url: str, params: dict[str, str] | None = None) -> bool:
+        return True  # live: the publisher answers, or the GET fails loudly
+
     def _reuse(self, url: str, known: Previous, headers: dict[str, str]) -> Document:
         content = self.store.get(known.sha256)
         self.record(FetchRecord(self.source.id, url, "live", now(), 304, known.sha256, True,
@@ -124,6 +127,9 @@ class ReplayClient(LiveClient):
             raise FetchError(self.source.id, url, error)
         content = entry["path"].read_bytes()
         return self._keep(url, content, 200, {"Content-Type": entry.get("content_type", "")}, "replay")
+
+    def has(self, url: str, params: dict[str, str] | None = None) -> bool:
+        return full_url(url, params) in self.entries
 
 
 def load_manifest(folder: Path, source_id: str) -> dict[str, dict]:

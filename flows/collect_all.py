@@ -8,9 +8,11 @@ from typing import Any
 from prefect import flow
 from prefect.states import Completed, Failed
 
-from extractors import registry
-from flows.params import FetchMode, check_mode, check_sources, check_window
 from flows.report import publish
+from sanctrace import runs
+
+AnySource = runs.source_choice()
+AllParams = runs.params_model()
 
 FAMILY_FLOWS = {
     "displacement": "flows.displacement:displacement",
@@ -26,26 +28,28 @@ def family_flow(family: str):
 
 
 @flow(name="collect_all", log_prints=True)
-def collect_all(sources: list[str] | None = None, fetch_mode: FetchMode | None = None,
-                      start: date | None = None, end: date | None = None, force: bool = False):
+def collect_all(sources: list[AnySource] = [], fetch_mode: runs.FetchMode = runs.DEFAULT_MODE,  # noqa: B006
+                start: runs.OptionalDate = None, end: runs.OptionalDate = None, force: bool = False,
+                per_source: AllParams = AllParams()):  # noqa: B008
     """Every family at once; a family that fails fails alone, the others still load.
 
     Args:
-        sources: Source ids to run; empty runs every source.
-        fetch_mode: "live" or "replay"; empty uses SANCTRACE_FETCH_MODE.
+        sources: Source ids to run; none chosen runs every source.
+        fetch_mode: "live" fetches from the publishers; "replay" answers from the recorded archive. The default is SANCTRACE_FETCH_MODE where the flow was deployed.
         start: First reference date to fetch, where a source supports a window (YYYY-MM-DD).
         end: Last reference date to fetch, where a source supports a window (YYYY-MM-DD).
         force: Re-parse and re-load snapshots already parsed by this parser version.
+        per_source: Parameters of one source, under its id; each field explains itself.
     """
-    ids = check_sources(None, sources)
-    check_window(start, end)
-    check_mode(fetch_mode)
-    families = sorted({registry.get(s).SOURCE.family for s in ids})
+    ids = runs.check_sources(None, sources)
+    runs.check_window(start, end)
+    runs.check_mode(fetch_mode)
+    params = runs.given_params(per_source)
     # Each family runs as its own subflow in a thread; the copied context keeps this run as its parent.
-    with ThreadPoolExecutor(max_workers=max(1, len(families))) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, len(runs.families(ids)))) as pool:
         futures = [pool.submit(contextvars.copy_context().run, _run_family, family,
-                               [s for s in ids if registry.get(s).SOURCE.family == family],
-                               fetch_mode, start, end, force) for family in families]
+                               [s for s in ids if runs.family_of(s) == family], fetch_mode, start, end, force,
+                               runs.params_for(params, family)) for family in runs.families(ids)]
         states = [f.result() for f in futures]
     reports = [r for state in states for r in _reports(state)]
     publish(reports, key="collect-all", title="sanctrace collect_all run")
@@ -55,9 +59,9 @@ def collect_all(sources: list[str] | None = None, fetch_mode: FetchMode | None =
     return Completed(message=f"{len(reports)} source(s) loaded", data=reports)
 
 
-def _run_family(family: str, sources: list[str], fetch_mode, start, end, force: bool):
+def _run_family(family: str, sources: list[str], fetch_mode, start, end, force: bool, per_source: dict):
     return family_flow(family)(sources=sources, fetch_mode=fetch_mode, start=start, end=end, force=force,
-                               return_state=True)
+                               per_source=per_source, return_state=True)
 
 
 def _reports(state) -> list[dict[str, Any]]:
@@ -65,5 +69,5 @@ def _reports(state) -> list[dict[str, Any]]:
     if isinstance(data, list):
         return data
     return [{"source_id": "?", "family": "?", "documents": 0, "not_modified": 0, "new": 0, "unchanged": 0,
-             "revised": 0, "skipped_unchanged": False, "urls": [], "changes": [], "checks": {},
+             "revised": 0, "skipped_unchanged": False, "urls": [], "changes": [], "checks": {}, "discovery": {},
              "failures": [f"family flow failed: {state.message or data}"], "ok": False}]

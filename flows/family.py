@@ -12,23 +12,15 @@ from prefect.futures import wait
 from prefect.logging import get_run_logger
 from prefect.states import Completed, Failed, State
 
-from flows.params import check_mode, check_sources, check_window
 from flows.report import publish
-from extractors import registry
 from flows.tasks import fetch_task, load_limit_name, load_slots, load_task
-from sanctrace import pipeline
-from sanctrace.settings import get_settings
-from warehouse.migrate import upgrade
+from sanctrace import runs
 
 
-def prepare(family: str | None) -> pipeline.Runtime:
-    """Bring the warehouse to the newest schema, register the sources, create the load limits."""
-    settings = get_settings()
-    upgrade(settings.warehouse_url)
-    rt = pipeline.runtime(settings)
-    pipeline.register_sources(rt)
-    rt.store.sweep()
-    for name in [family] if family else registry.families():
+def prepare(families: list[str]):
+    """Check the warehouse schema, register the sources, create the load limits (no migration)."""
+    rt = runs.prepare()
+    for name in families:
         ensure_load_limit(load_limit_name(name))
     return rt
 
@@ -43,17 +35,18 @@ def ensure_load_limit(name: str) -> None:
 
 def run_family(family: str | None, sources: list[str] | None, fetch_mode: str | None,
                start: date | str | None, end: date | str | None, force: bool,
-               extra: dict[str, Any] | None = None) -> State:
-    ids = check_sources(family, sources)
-    start, end = check_window(start, end)
-    mode = check_mode(fetch_mode) or get_settings().fetch_mode
-    rt = prepare(family)
-    fetched = {sid: fetch_task.submit(sid, mode, force, start, end, extra or {}) for sid in ids}
+               per_source: Any = None, watch: dict[str, Any] | None = None) -> State:
+    ids = runs.check_sources(family, sources)
+    start, end = runs.check_window(start, end)
+    mode = runs.check_mode(fetch_mode)
+    params = runs.given_params(per_source)
+    rt = prepare([family] if family else runs.families(ids))
+    fetched = {sid: fetch_task.submit(sid, mode, force, start, end, params.get(sid), watch) for sid in ids}
     wait(list(fetched.values()))
     # One slot per run, held while its sources load side by side (not one wait per source); a run
     # whose documents were all parsed before only moves last_seen_at and needs no slot.
     changed = _changed(rt, fetched, force)
-    with load_slots(sorted({_family(sid) for sid in changed})) if changed else nullcontext():
+    with load_slots(runs.families(changed)) if changed else nullcontext():
         loads = {sid: load_task.submit(sid, fetched[sid], force) for sid in ids}
         wait(list(loads.values()))
     reports = [_report(sid, fetched[sid], loads[sid]) for sid in ids]
@@ -66,15 +59,10 @@ def run_family(family: str | None, sources: list[str] | None, fetch_mode: str | 
     return Completed(message=f"{len(reports)} source(s) loaded", data=reports)
 
 
-def _changed(rt: pipeline.Runtime, fetched: dict[str, Any], force: bool) -> list[str]:
+def _changed(rt, fetched: dict[str, Any], force: bool) -> list[str]:
     """Sources with something to parse and load (a failed fetch has nothing: its load will not run)."""
-    changed = []
-    for sid, future in fetched.items():
-        if future.state.is_completed():
-            shas = future.result()["shas"]
-            if shas and not pipeline.is_unchanged(rt, sid, shas, force):
-                changed.append(sid)
-    return changed
+    return [sid for sid, future in fetched.items()
+            if future.state.is_completed() and runs.needs_load(rt, sid, future.result(), force)]
 
 
 def _report(source_id: str, fetched, loaded) -> dict[str, Any]:
@@ -84,10 +72,5 @@ def _report(source_id: str, fetched, loaded) -> dict[str, Any]:
         try:
             result = future.result()
         except Exception as exc:  # noqa: BLE001 (one source failing must not hide the others)
-            message = f"{type(exc).__name__}: {exc}"
-            return pipeline.SourceReport(source_id, _family(source_id), failures=[message]).as_dict()
+            return runs.failed_report(source_id, f"{type(exc).__name__}: {exc}")
     return result
-
-
-def _family(source_id: str) -> str:
-    return registry.get(source_id).SOURCE.family

@@ -6,15 +6,22 @@ from typing import Any
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-COLUMNS = ("source", "docs", "304", "new", "unchanged", "revised", "notices", "listed", "delisted",
-           "failures")
+COLUMNS = ("source", "found", "new docs", "changed", "known", "no copy", "docs", "304", "new", "unchanged",
+           "revised", "notices", "listed", "delisted", "failures")
+DISCOVERY = ("discovered", "new", "changed", "known", "no_copy")
 
 
 def summary_rows(reports: list[dict[str, Any]]) -> list[list[str]]:
-    return [[r["source_id"], str(r["documents"]), str(r["not_modified"]), str(r["new"]),
+    return [[r["source_id"], *_discovery(r), str(r["documents"]), str(r["not_modified"]), str(r["new"]),
              str(r["unchanged"]), str(r["revised"]), str(r.get("notices_new", 0)),
              str(r.get("designations_listed", 0)), str(r.get("designations_delisted", 0)), _outcome(r)]
             for r in reports]
+
+
+def _discovery(report: dict[str, Any]) -> list[str]:
+    """Counts of what the source's index listed; '-' where the document is its own index."""
+    found = report.get("discovery") or {}
+    return [str(found[k]) if found.get("discovered") else "-" for k in DISCOVERY]
 
 
 def _outcome(report: dict[str, Any]) -> str:
@@ -42,6 +49,15 @@ def markdown(reports: list[dict[str, Any]], title: str) -> str:
                   f"- documents fetched: {r['documents']} (unchanged/304: {r['not_modified']}"
                   + (", skipped: same bytes already parsed" if r["skipped_unchanged"] else "") + ")",
                   f"- figures new / unchanged / revised: {r['new']} / {r['unchanged']} / {r['revised']}"]
+        found = r.get("discovery") or {}
+        if found.get("discovered"):
+            parts.append(f"- index: {found['discovered']} listed; new {found['new']}, changed {found['changed']}, "
+                         f"skipped as known {found['known']}, no recorded copy {found['no_copy']}"
+                         + (f" ({', '.join(found.get('no_copy_keys', [])[:10])})" if found['no_copy'] else ""))
+        if r.get("missing_marks"):
+            parts.append(f"- cells marked not available by the publisher (never loaded): {r['missing_marks']}")
+        if r.get("unread"):
+            parts.append(f"- WARNING: fields not read: {', '.join(r['unread'][:20])}")
         if r.get("notices_new") or r.get("designations_listed") or r.get("designations_delisted"):
             parts.append(f"- notices new: {r['notices_new']}; designations listed / de-listed: "
                          f"{r['designations_listed']} / {r['designations_delisted']}")

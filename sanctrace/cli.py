@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sanctrace", description=__doc__)
     sub = parser.add_subparsers()
-    p = sub.add_parser("sources", help="list the sources and their last successful fetch")
+    p = sub.add_parser("sources", help="list the sources: how each discovers documents, its live hosts and "
+                                       "how far its live path was tested, and its last successful fetch")
     _formats(p)
     p.set_defaults(handler=cmd_sources)
     p = sub.add_parser("parse", help="run one source's parser on a saved document (no network, no warehouse)")
@@ -110,14 +111,16 @@ def _formats(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_sources(args) -> int:
+    from sanctrace.sources import source_rows
+
     try:
         last = _last_success()
     except WarehouseUnreadable as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    rows = [{"id": s.id, "family": s.family, "publisher": s.publisher, "cadence": s.cadence,
-             "landing_urls": list(s.landing_urls), "parser": s.parser_version,
-             "last_success": last.get(s.id)} for s in (m.SOURCE for m in registry.modules().values())]
+    rows = source_rows(last)
+    if args.fmt == "table":  # the full record (index URL, note, publisher) is in --json/--csv
+        rows = [{k: r[k] for k in ("id", "discovery", "live_status", "live_hosts", "last_success")} for r in rows]
     emit(rows, args.fmt)
     return 0
 
@@ -198,7 +201,8 @@ def cmd_run(args) -> int:
     from flows.collect_all import collect_all
     from flows.report import summary_table
 
-    state = collect_all(sources=args.sources, fetch_mode=args.mode, force=args.force, return_state=True)
+    mode = {"fetch_mode": args.mode} if args.mode else {}
+    state = collect_all(sources=args.sources or [], force=args.force, return_state=True, **mode)
     reports = state.result(raise_on_failure=False)
     if not isinstance(reports, list):
         print(f"collect_all failed: {reports}", file=sys.stderr)

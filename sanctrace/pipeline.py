@@ -13,11 +13,14 @@ from typing import Any
 from sqlalchemy import Engine
 
 from extractors import registry
-from extractors.base import CheckResult, Document, FetchOptions, Parsed, SourceAssertionFailed
+from extractors.base import CheckResult, Document, FetchOptions, Parsed, SourceAssertionFailed, WatchList
+from extractors.discovery import DiscoveryLog
 from extractors.client import FetchRecord, LiveClient, Previous, ReplayClient, load_manifest
 from extractors.guard import safe_parse
 from extractors.http import HttpConfig, HttpSession
 from extractors.snapshots import SnapshotStore
+from sanctrace import secrets
+from sanctrace.assertions import declared_checks
 from sanctrace.settings import Settings, get_settings
 from transforms.common import Batch, by_vintage
 from warehouse import records as wh
@@ -75,6 +78,10 @@ class SourceReport:
     failures: list[str] = field(default_factory=list)
     checks: dict[str, list[str]] = field(default_factory=dict)
     changes: list[dict[str, Any]] = field(default_factory=list)
+    # What the index listed: discovered / new / changed / known (skipped) / no_copy (replay) counts.
+    discovery: dict[str, Any] = field(default_factory=dict)
+    unread: list[str] = field(default_factory=list)  # fields the documents hold that no parser read
+    missing_marks: int = 0  # cells marked not available by the publisher (never rows)
 
     @property
     def ok(self) -> bool:
@@ -106,6 +113,53 @@ def replay_extra(source_id: str, archive) -> dict[str, Any]:
     return hook(archive) if hook else {}
 
 
+class InvalidParameter(ValueError):
+    def __init__(self, name: str, problem: str):
+        super().__init__(f"parameter {name!r}: {problem}")
+
+
+def source_params(rt: Runtime, source_id: str, given: dict[str, Any] | None, mode: str):
+    """The source's own typed parameters (its module's ``Params``); in replay with none given, its
+    ``replay_defaults(archive)``: what the recorded archive holds."""
+    module = registry.get(source_id)
+    model = getattr(module, "Params", None)
+    if model is None:
+        if given:
+            raise InvalidParameter(source_id, f"this source takes no parameters; got {sorted(given)}")
+        return None
+    values = dict(given or {})
+    hook = getattr(module, "replay_defaults", None)
+    if mode == "replay" and not values and hook:
+        values = hook(rt.settings.replay_archive)
+    try:
+        return model(**values)
+    except ValueError as exc:
+        raise InvalidParameter(source_id, str(exc)) from None
+
+
+def watch_list(rt: Runtime, watch: dict[str, Any] | None = None) -> WatchList:
+    """The settings' watch list, with what a run gave in its place."""
+    s, watch = rt.settings, watch or {}
+    return WatchList(tuple(watch.get("hs_codes") or s.watch_hs_codes),
+                     tuple(watch.get("reporters") or s.watch_reporters),
+                     tuple(watch.get("partners") or s.watch_partners))
+
+
+def prepare_options(rt: Runtime, source_id: str, options: FetchOptions, mode: str,
+                    params: dict[str, Any] | None = None) -> FetchOptions:
+    """Fill in what the warehouse knows, the source's parameters, secrets and watch list."""
+    source = registry.get(source_id).SOURCE
+    options.state = options.state or source_state(rt, source_id)
+    if not options.discovery.known:
+        options.discovery = DiscoveryLog(wh.known_candidates(rt.engine, source_id), options.force)
+    if options.params is None:
+        options.params = source_params(rt, source_id, params, mode)
+    options.secrets = options.secrets or secrets.resolve(source.secrets)
+    if options.watch == WatchList():
+        options.watch = watch_list(rt)
+    return options
+
+
 def not_recorded(rt: Runtime, source_id: str, mode: str) -> str:
     """In replay mode, a source with nothing recorded is skipped with this reason (else "")."""
     folder = rt.settings.replay_archive / source_id
@@ -117,6 +171,7 @@ def not_recorded(rt: Runtime, source_id: str, mode: str) -> str:
 def fetch_source(rt: Runtime, source_id: str, options: FetchOptions, mode: str) -> tuple[list[str], int]:
     """Fetch every document the source declares; returns (snapshot hashes, how many were 304)."""
     module = registry.get(source_id)
+    prepare_options(rt, source_id, options, mode)
     client = _client(rt, module.SOURCE, mode)
     docs = list(module.fetch(client, options))
     return [d.sha256 for d in docs], sum(d.not_modified for d in docs)
@@ -163,6 +218,7 @@ def parse_documents(source_id: str, docs: list[Document]) -> tuple[list[tuple[Do
     module = registry.get(source_id)
     parsed = [(doc, safe_parse(module, doc)) for doc in docs]
     checks = module.check([p for _, p in parsed])
+    declared_checks(module.SOURCE, [p for _, p in parsed], checks)
     if checks.failed:
         raise SourceAssertionFailed(source_id, checks.failed)
     return parsed, checks
@@ -179,12 +235,19 @@ def is_unchanged(rt: Runtime, source_id: str, shas: list[str], force: bool = Fal
     return not force and bool(shas) and wh.already_parsed(rt.engine, source_id, shas, version)
 
 
-def load_source(rt: Runtime, source_id: str, shas: list[str], force: bool = False) -> SourceReport:
-    """Parse, check, transform and load the fetched snapshots in one transaction."""
+def load_source(rt: Runtime, source_id: str, shas: list[str], force: bool = False,
+                discovery: dict[str, Any] | None = None) -> SourceReport:
+    """Parse, check, transform and load the fetched snapshots in one transaction; the candidates
+    the index listed become known only with their figures."""
     source = registry.get(source_id).SOURCE
-    report = SourceReport(source_id, source.family, documents=len(set(shas)))
+    discovery = discovery or {}
+    report = SourceReport(source_id, source.family, documents=len(set(shas)),
+                          discovery={k: v for k, v in discovery.items() if k != "fetched"})
     now = utcnow()
     if is_unchanged(rt, source_id, shas, force):
+        if discovery.get("fetched"):
+            with rt.engine.begin() as conn:
+                wh.mark_discovered(conn, source_id, discovery["fetched"], now, rt.flow_run_id)
         report.skipped_unchanged = True
         report.urls = [row["url"] for row in wh.snapshot_rows(rt.engine, shas).values()]  # still linked
         report.unchanged = wh.touch_unchanged(rt.engine, source_id, shas, now)
@@ -193,6 +256,8 @@ def load_source(rt: Runtime, source_id: str, shas: list[str], force: bool = Fals
     report.urls = [d.url for d in docs]
     parsed, checks = parse_documents(source_id, docs)
     report.checks = {"passed": checks.passed, "warnings": checks.warnings}
+    report.unread = sorted({f for _, p in parsed for f in p.unread})
+    report.missing_marks = sum(p.missing_marks for _, p in parsed)
     batch = transform(source_id, parsed)
     ctx = LoadContext(source_id, source.parser_version, rt.flow_run_id, now)
     with rt.engine.begin() as conn:
@@ -203,6 +268,7 @@ def load_source(rt: Runtime, source_id: str, shas: list[str], force: bool = Fals
         _load_eu(conn, source_id, batch, report, now)
         counts = {d.sha256: len(p.records) + len(p.notices) + len(p.designations) for d, p in parsed}
         wh.mark_parsed(conn, source_id, counts, source.parser_version, now, rt.flow_run_id)
+        wh.mark_discovered(conn, source_id, discovery.get("fetched", []), now, rt.flow_run_id)
         wh.mark_success(conn, source_id, now)
     _count(report, result)
     return report
@@ -236,16 +302,19 @@ def _count(report: SourceReport, result: LoadResult) -> None:
 
 
 def run_source(rt: Runtime, source_id: str, options: FetchOptions | None = None, mode: str | None = None,
-               force: bool = False) -> SourceReport:
-    """Fetch and load one source; any error becomes a failure in the report, never an exception."""
+               force: bool = False, params: dict[str, Any] | None = None) -> SourceReport:
+    """Fetch and load one source; any error becomes a failure in the report, never an exception.
+    The flows' tasks call the same two steps (fetch_source, load_source)."""
     options = options or FetchOptions(force=force)
     family = registry.get(source_id).SOURCE.family
     mode = mode or rt.settings.fetch_mode
     if note := not_recorded(rt, source_id, mode):
         return SourceReport(source_id, family, note=note)
     try:
+        if params is not None:
+            options.params = source_params(rt, source_id, params, mode)
         shas, not_modified = fetch_source(rt, source_id, options, mode)
-        report = load_source(rt, source_id, shas, force)
+        report = load_source(rt, source_id, shas, force, options.discovery.as_dict())
         report.not_modified = not_modified
     except Exception as exc:  # noqa: BLE001 (a failing source must never silence the others)
         report = SourceReport(source_id, family, failures=[f"{type(exc).__name__}: {exc}"])

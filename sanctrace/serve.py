@@ -26,7 +26,6 @@ def prefect_env(home: Path, port: int, extra: dict[str, str] | None = None) -> d
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # else the server sends a heartbeat outside
         "DO_NOT_TRACK": "1",
         "PREFECT_SERVER_UI_SHOW_PROMOTIONAL_CONTENT": "false",
-        "SANCTRACE_PROJECT_DIR": str(PROJECT_ROOT),
     })
     env.update(extra or {})
     return env

@@ -118,6 +118,7 @@ def served(tmp_path_factory):
         "PREFECT_WORKER_PREFETCH_SECONDS": "5",
         "PREFECT_LOGGING_LEVEL": "INFO",
     }
+    upgrade(env["SANCTRACE_WAREHOUSE_URL"])  # as `make serve` and the deploy steps do: runs never migrate
     local = LocalPrefect(home, free_port(), env)
     try:
         local.start_server()

@@ -80,3 +80,20 @@ def test_collect_all_runs_from_its_deployment(served):
     rows = json.loads(table["data"]) if isinstance(table["data"], str) else table["data"]
     assert any(r.get("new value") == 1256568 for r in rows)
     assert flow_runs and None not in flow_runs
+
+
+def test_a_plain_deploy_needs_no_variable_and_the_form_offers_choices(served):
+    """`prefect deploy --all` with nothing set: each deployment moves into the folder it was deployed from."""
+    from sanctrace.settings import PROJECT_ROOT
+
+    assert not any(k.startswith("SANCTRACE_PROJECT") for k in served.env)
+    for name, deployment in deployments(served).items():
+        steps = deployment["pull_steps"]
+        assert steps == [{"prefect.deployments.steps.set_working_directory": {"directory": str(PROJECT_ROOT)}}], name
+        props = deployment["parameter_openapi_schema"]["properties"]
+        assert props["sources"]["items"]["enum"], name  # source ids offered as choices
+        assert set(props["fetch_mode"]["enum"]) == {"live", "replay"}, name
+        for field in ("sources", "fetch_mode", "start", "end", "force"):
+            assert "anyOf" not in props[field], (name, field)  # no "Property is type None" toggle
+    trade = deployments(served)["trade"]["parameter_openapi_schema"]
+    assert set(trade["properties"]["sources"]["items"]["enum"]) >= {"kz-stat-trade", "un-comtrade"}

@@ -46,7 +46,7 @@ def test_unknown_source_for_a_family_fails_naming_the_parameter(prefect_harness,
     from flows.displacement import displacement
 
     state = displacement(sources=["eu-fsf-consolidated-typo"], return_state=True)
-    assert state.is_failed() and "'sources'" in str(state.result(raise_on_failure=False))
+    assert state.is_failed() and "sources" in str(state.result(raise_on_failure=False))
 
 
 def test_two_runs_of_one_family_at_once_do_not_double_load(prefect_harness, env_settings):
@@ -69,19 +69,26 @@ def test_two_runs_of_one_family_at_once_do_not_double_load(prefect_harness, env_
     assert observations(env_settings.warehouse_url) == sum(expected.values())
 
 
-def test_comtrade_key_comes_from_env_or_a_secret_block(prefect_harness, monkeypatch):
+def test_a_source_secret_comes_from_env_or_a_secret_block(prefect_harness, monkeypatch):
     from prefect.blocks.system import Secret
 
-    from flows.tasks import COMTRADE_SECRET_BLOCK, comtrade_key
-    from sanctrace.settings import reset_settings
+    from extractors.base import SecretSpec
+    from sanctrace.secrets import resolve
 
-    monkeypatch.delenv("SANCTRACE_COMTRADE_KEY", raising=False)
-    reset_settings()
-    assert comtrade_key() is None
-    Secret(value="block-key-0000").save(COMTRADE_SECRET_BLOCK, overwrite=True)
-    assert comtrade_key().get_secret_value() == "block-key-0000"
-    monkeypatch.setenv("SANCTRACE_COMTRADE_KEY", "env-key-1111")
-    reset_settings()
-    key = comtrade_key()
+    spec = SecretSpec("api_key", env="SANCTRACE_TEST_API_KEY", block="sanctrace-test-api-key")
+    monkeypatch.delenv(spec.env, raising=False)
+    assert resolve((spec,)) == {}
+    Secret(value="block-key-0000").save(spec.block, overwrite=True)
+    assert resolve((spec,))["api_key"].get_secret_value() == "block-key-0000"
+    monkeypatch.setenv(spec.env, "env-key-1111")
+    key = resolve((spec,))["api_key"]
     assert key.get_secret_value() == "env-key-1111" and "env-key-1111" not in repr(key)
-    reset_settings()
+
+
+def test_a_warehouse_behind_the_schema_fails_the_run_saying_to_migrate(prefect_harness, env_settings):
+    from warehouse.migrate import downgrade
+
+    downgrade(env_settings.warehouse_url, "0002")
+    state = collect_all(sources=["ohchr-casualties"], return_state=True)
+    assert state.is_failed()
+    assert "sanctrace migrate" in str(state.result(raise_on_failure=False))

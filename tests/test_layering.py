@@ -33,3 +33,22 @@ def test_no_import_against_the_arrows(package):
         if bad:
             offenders[str(path.relative_to(PROJECT_ROOT))] = sorted(bad)
     assert not offenders
+
+
+def test_flows_import_only_sanctrace_and_prefect():
+    """Flows orchestrate: every source, code table and migration is reached through the app layer."""
+    import sys
+
+    allowed = {"sanctrace", "prefect", "flows", "__future__"} | set(sys.stdlib_module_names)
+    offenders = {}
+    for path in (PROJECT_ROOT / "flows").rglob("*.py"):
+        bad = imported_packages(path) - allowed
+        if bad:
+            offenders[str(path.relative_to(PROJECT_ROOT))] = sorted(bad)
+    assert not offenders
+
+
+def test_flows_run_no_migration():
+    for path in (PROJECT_ROOT / "flows").rglob("*.py"):
+        text = path.read_text("utf-8")
+        assert "upgrade(" not in text and "migrate" not in text, path

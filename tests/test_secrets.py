@@ -37,13 +37,13 @@ def everything_stored(rt) -> str:
     return json.dumps([[list(map(str, r)) for r in t] for t in rows]) + "".join(files)
 
 
-def test_the_key_comes_from_the_environment_and_prints_masked(key):
-    from flows.tasks import fetch_options
+def test_the_key_comes_from_the_environment_and_prints_masked(key, rt):
+    from extractors.base import FetchOptions
 
     assert get_settings().comtrade_key.get_secret_value() == key
-    options = fetch_options(False, None, None, {}, "un-comtrade")
-    assert options.extra["comtrade_key"].get_secret_value() == key
-    assert key not in repr(get_settings()) and key not in repr(options) and key not in str(options.extra)
+    options = pipeline.prepare_options(rt, "un-comtrade", FetchOptions(), "replay")
+    assert options.secrets["comtrade_key"].get_secret_value() == key
+    assert key not in repr(get_settings()) and key not in repr(options) and key not in str(options.secrets)
 
 
 def test_the_key_is_sent_but_never_stored_logged_or_reported(key, rt, caplog):

@@ -31,3 +31,39 @@ def upgrade(url: str, revision: str = "head") -> None:
 def downgrade(url: str, revision: str) -> None:
     with _ONE_AT_A_TIME:
         command.downgrade(alembic_config(url), revision)
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+class SchemaBehind(RuntimeError):
+    """The warehouse is not at the newest schema: runs refuse to load into it."""
+
+
+def current_revision(url: str) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from warehouse.engine import engine_for
+
+    try:
+        with engine_for(url).connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except SQLAlchemyError as exc:
+        raise SchemaBehind(f"cannot read the warehouse's schema version at {_safe(url)}: {exc}") from None
+
+
+def check_at_head(url: str) -> None:
+    current, head = current_revision(url), head_revision()
+    if current != head:
+        raise SchemaBehind(f"the warehouse {_safe(url)} is at schema {current or 'none'}, the code needs {head}: "
+                           "run `sanctrace migrate` (make serve and make run do) before running flows")
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -68,6 +68,35 @@ class ParsedDocument(SQLModel, table=True):
     flow_run_id: Optional[str] = None
 
 
+class DiscoveredDocument(SQLModel, table=True):
+    """A document a source's index listed and whose bytes were loaded: its identity and version.
+    A later run fetches the candidate again only when its version moves."""
+
+    __tablename__ = "discovered_document"
+
+    source_id: str = Field(foreign_key="source.id", primary_key=True)
+    key: str = Field(primary_key=True)
+    version: str = ""
+    url: str
+    title: str = ""
+    release_date: Optional[date] = None
+    period_start: Optional[date] = None
+    period_end: Optional[date] = None
+    round: Optional[int] = None
+    package: str = ""
+    dataset: str = ""
+    sha256: Optional[str] = Field(default=None, max_length=64)
+    first_seen_at: datetime
+    last_loaded_at: datetime
+    flow_run_id: Optional[str] = None
+
+    __table_args__ = (
+        CheckConstraint("round IS NULL OR round >= 0", name="ck_discovered_round"),
+        CheckConstraint("period_start IS NULL OR period_end IS NULL OR period_start <= period_end",
+                        name="ck_discovered_period"),
+    )
+
+
 class Series(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     indicator: str

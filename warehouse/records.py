@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Iterable
 
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from warehouse.models import Fetch, Observation, ParsedDocument, Snapshot, Source
+from warehouse.models import DiscoveredDocument, Fetch, Observation, ParsedDocument, Snapshot, Source
 
 
 def _insert(conn: Connection, table):
@@ -92,3 +92,32 @@ def parsed_documents(engine: Engine, source_id: str) -> dict[str, dict[str, Any]
             .where(ParsedDocument.source_id == source_id)
             .order_by(ParsedDocument.parsed_at)).mappings().all()
     return {r["url"]: dict(r) for r in rows}
+
+
+def known_candidates(engine: Engine, source_id: str) -> dict[str, str]:
+    """Key -> version of every document of this source whose index entry was loaded."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(DiscoveredDocument.key, DiscoveredDocument.version)
+                            .where(DiscoveredDocument.source_id == source_id))
+        return {key: version for key, version in rows}
+
+
+CANDIDATE_FIELDS = ("url", "version", "title", "release_date", "period_start", "period_end", "round",
+                    "package", "dataset", "sha256")
+
+
+def mark_discovered(conn: Connection, source_id: str, fetched: list[dict[str, Any]], now: datetime,
+                    flow_run_id: str | None) -> None:
+    """Inside the load's transaction: these candidates' documents are loaded, so they are known."""
+    for row in fetched:
+        values = {k: row.get(k) for k in CANDIDATE_FIELDS}
+        for k in ("release_date", "period_start", "period_end"):
+            if isinstance(values[k], str):
+                values[k] = date.fromisoformat(values[k])
+        for k in ("version", "title", "package", "dataset"):
+            values[k] = values[k] or ""
+        stmt = _insert(conn, DiscoveredDocument.__table__).values(
+            source_id=source_id, key=row["key"], first_seen_at=now, last_loaded_at=now,
+            flow_run_id=flow_run_id, **values)
+        update_ = {k: stmt.excluded[k] for k in (*CANDIDATE_FIELDS, "last_loaded_at", "flow_run_id")}
+        conn.execute(stmt.on_conflict_do_update(index_elements=["source_id", "key"], set_=update_))

@@ -59,17 +59,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="every matching figure as one JSON object per line")
     p.add_argument("--csv", type=Path, help="write every matching figure with its provenance to this CSV file")
     p.add_argument("--parquet", type=Path, help="write every matching figure with its provenance to this Parquet file")
-    p.set_defaults(handler=_quiet_pipe(cmd_figures))
+    p.set_defaults(handler=_quiet_pipe(_reads_warehouse(cmd_figures)))
     p = sub.add_parser("history", help="every version of a figure, why each was superseded, other sources' figure")
     p.add_argument("observation_id", type=int)
     p.add_argument("--json", action="store_true")
-    p.set_defaults(handler=cmd_history)
+    p.set_defaults(handler=_reads_warehouse(cmd_history))
     p = sub.add_parser("plot", help="draw series over time to PNG or SVG, revisions marked")
     p.add_argument("output", type=Path, help="the chart file: .png or .svg")
     _figure_filters(p)
     p.add_argument("--title", help="the chart's title (default: the series)")
     p.add_argument("--json", action="store_true", help="print the points drawn as one JSON object per line")
-    p.set_defaults(handler=cmd_plot)
+    p.set_defaults(handler=_reads_warehouse(cmd_plot))
     p = sub.add_parser("trade-watch", help="transit indicators: exports to Russia of watched goods per reporter")
     p.add_argument("--hs", action="append", help="HS code to watch (repeatable; default: the settings' watch list)")
     p.add_argument("--reporter", action="append", help="transit reporter, ISO alpha-3 (repeatable; default: watch list)")
@@ -148,9 +148,32 @@ def _last_success() -> dict[str, str]:
                 return {}
             return {i: str(t) for i, t in conn.execute(select(Source.id, Source.last_success_at)) if t}
     except (SQLAlchemyError, OSError) as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise WarehouseUnreadable(f"cannot read the warehouse {make_url(url).render_as_string(hide_password=True)}: "
-                                  f"{type(getattr(exc, 'orig', None) or exc).__name__}: {reason}") from None
+        raise _unreadable(url, exc) from None
+
+
+def _unreadable(url: str, exc: Exception) -> WarehouseUnreadable:
+    """The database's own error, first line, with the URL it came from (password hidden)."""
+    from sqlalchemy.engine import make_url
+
+    cause = getattr(exc, "orig", None) or exc
+    reason = (str(cause).strip().splitlines() or [""])[0]
+    shown = make_url(url).render_as_string(hide_password=True)
+    return WarehouseUnreadable(f"cannot read the warehouse {shown}: {type(cause).__name__}: {reason}")
+
+
+def _reads_warehouse(handler):
+    """A command that reads the warehouse names the database error (exit 1) instead of a traceback."""
+    def run(args):
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            return handler(args)
+        except (SQLAlchemyError, OSError) as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise
+            print(f"error: {_unreadable(get_settings().warehouse_url, exc)}", file=sys.stderr)
+            return 1
+    return run
 
 
 def cmd_parse(args) -> int:

@@ -156,3 +156,31 @@ def test_periods_read_as_typed():
     assert figures.parse_period("2024-12") == (date(2024, 12, 1), date(2024, 12, 31))
     assert figures.period_label(date(2022, 1, 1), date(2022, 12, 31)) == "2022"
     assert figures.period_label(date(2021, 12, 1), date(2021, 12, 31)) == "2021-12"
+
+
+def test_an_export_under_way_does_not_hold_sqlite_s_write_lock(tmp_path):
+    """A long export reads in a deferred transaction (warehouse.engine.reader_for): a loader can still take
+    the write lock. SQLite only: PostgreSQL readers never block writers."""
+    import sqlite3
+
+    from sanctrace.settings import Settings
+    from tests.conftest import REPLAY
+    from warehouse.engine import reader_for
+    from warehouse.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    upgrade(url)
+    rt = pipeline.runtime(Settings(warehouse_url=url, snapshot_store=str(tmp_path / "snapshots"),
+                                   replay_archive=REPLAY, fetch_mode="replay"))
+    pipeline.register_sources(rt)
+    assert pipeline.run_source(rt, UNHCR).ok
+    engine = reader_for(url)
+    reading = figures.chunks(engine, figures.check(engine, figures.Wanted()), size=10)
+    assert len(next(reading)) == 10  # the export's transaction is open here
+    writer = sqlite3.connect(str(tmp_path / "warehouse.db"), timeout=1, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # "database is locked" after 1 s if the reader held the write lock
+    writer.execute("UPDATE source SET cadence = cadence")
+    writer.execute("COMMIT")
+    writer.close()
+    assert sum(len(part) for part in reading) > 0
+    engine.dispose()

@@ -367,6 +367,8 @@ def _trade_watch_plot(rows: list[dict], target: Path) -> int:
         return 2
     if points:
         print(f"wrote {target}: {len({p['line'] for p in points})} line(s), {len(points)} point(s)", file=sys.stderr)
+    else:
+        print(f"no trade figures to draw: {target} not written", file=sys.stderr)
     return 0
 
 

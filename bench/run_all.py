@@ -3,7 +3,7 @@
 Runs in a child process with its own temporary warehouse, snapshot store and PREFECT_HOME (an
 ephemeral Prefect server, started before the clock runs), so ``data/`` is never touched. The time
 inside tasks is the time spent in the pipeline functions the tasks call (``pipeline.fetch_source``,
-``pipeline.load_source``), recorded by wrapping them; flow set-up is ``flows.family.prepare`` (migrate,
+``pipeline.load_source``), recorded by wrapping them; flow set-up is ``flows.family.prepare`` (schema check,
 register sources, sweep the store, create the concurrency limits), run in each family flow's body.
 Prefect overhead = flow wall time minus the time during which at least one of those was running
 (families run concurrently, so intervals are merged, not added); the part of it spent entering
@@ -71,7 +71,7 @@ class Intervals:
 
 def run_once(collect_all, spans: Intervals, sources: list[str] | None) -> dict:
     started = time.perf_counter()
-    state = collect_all(sources=sources, return_state=True)
+    state = collect_all(sources=sources or [], return_state=True)
     wall = time.perf_counter() - started
     reports = state.result(raise_on_failure=False)
     failed = [f"{r['source_id']}: {r['failures']}" for r in reports if not r["ok"]]
@@ -93,6 +93,9 @@ def child(sources: list[str] | None) -> dict:
     from flows import family, tasks
     from flows.collect_all import collect_all
 
+    from warehouse.migrate import upgrade
+
+    upgrade(os.environ["SANCTRACE_WAREHOUSE_URL"])  # as `sanctrace migrate` does before any run
     spans = Intervals()
     pipeline.fetch_source = spans.wrap("task", pipeline.fetch_source)
     pipeline.load_source = spans.wrap("task", pipeline.load_source)

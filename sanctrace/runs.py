@@ -17,9 +17,9 @@ from sanctrace.settings import get_settings
 from warehouse.migrate import SchemaBehind, check_at_head
 
 FetchMode = Literal["live", "replay"]
-# An optional date shown as a plain date field: without the override the Prefect UI puts a type toggle
-# ("Property is type None") under it.
-OptionalDate = Annotated[date | None, WithJsonSchema({"type": "string", "format": "date"})]
+# Dates stay "date or null": a plain date field with a null default is refused by the UI's own
+# validation ("None is not of type 'string'"), so these two keep Prefect's null toggle.
+OptionalDate = date | None
 # The flows' default, read where they are deployed (a worker's own SANCTRACE_FETCH_MODE applies when a
 # run leaves it out): a plain choice, so the Prefect UI shows no "None" toggle.
 DEFAULT_MODE = get_settings().fetch_mode
@@ -34,8 +34,10 @@ def source_ids(family: str | None = None) -> list[str]:
 
 
 def source_choice(family: str | None = None):
-    """A Literal of the family's source ids: the Prefect UI offers them as choices."""
-    return Literal[tuple(source_ids(family))]  # type: ignore[valid-type]
+    """A Literal of the family's source ids: the Prefect UI offers them as choices (an enum even for a
+    family of one source, which pydantic would write as a const)."""
+    ids = source_ids(family)
+    return Annotated[Literal[tuple(ids)], WithJsonSchema({"type": "string", "enum": ids})]  # type: ignore[valid-type]
 
 
 def field_name(source_id: str) -> str:

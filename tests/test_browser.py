@@ -88,11 +88,11 @@ def test_custom_run_with_one_source_fetches_only_that_source(served, page, tmp_p
     before = run_ids(served, deployment["id"])
     page.goto(f"{served.ui}/deployments/deployment/{deployment['id']}/run")
     page.get_by_text("sources (Optional)").wait_for()
-    page.get_by_role("button", name="list").first.click()
-    page.get_by_role("button", name="Add item").first.click()
-    item = page.locator("textarea").first
-    item.fill("iom-dtm-idps")
-    item.press("Tab")  # the form takes the value on blur
+    # sources is a choice of the family's source ids (an enum), not free text
+    page.locator("button.p-select-button__control").first.focus()
+    page.keyboard.press("ArrowDown")  # opens the list of choices
+    page.locator(".p-select-option__text", has_text="iom-dtm-idps").click()
+    page.keyboard.press("Escape")
     page.screenshot(path=tmp_path / "custom-run-form.png")
     page.get_by_role("button", name="Submit").click()
     page.wait_for_url(re.compile(r"/deployments/deployment/[^/]+\?tab=Runs"))  # the UI shows the new run

@@ -93,7 +93,7 @@ def test_a_plain_deploy_needs_no_variable_and_the_form_offers_choices(served):
         props = deployment["parameter_openapi_schema"]["properties"]
         assert props["sources"]["items"]["enum"], name  # source ids offered as choices
         assert set(props["fetch_mode"]["enum"]) == {"live", "replay"}, name
-        for field in ("sources", "fetch_mode", "start", "end", "force"):
+        for field in ("sources", "fetch_mode", "force"):
             assert "anyOf" not in props[field], (name, field)  # no "Property is type None" toggle
     trade = deployments(served)["trade"]["parameter_openapi_schema"]
     assert set(trade["properties"]["sources"]["items"]["enum"]) >= {"kz-stat-trade", "un-comtrade"}

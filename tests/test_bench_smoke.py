@@ -41,6 +41,14 @@ def test_fsf_parses_and_loads_the_built_list():
     assert "parse and load, sqlite (pipeline.run_source)" in out and "check()" in out
 
 
+def test_export_writes_every_row_in_each_format():
+    # export.py counts the rows each export wrote; a short count would be listed under "targets".
+    out = run("export.py", "--rows", "2000", "--databases", "sqlite")
+    assert "sqlite: export of 2,000 figures" in out and "targets: all met" in out
+    for export in ("baseline", "csv", "parquet", "json"):
+        assert f"\n{export} " in out, out
+
+
 @pytest.mark.timeout(300)
 def test_run_all_times_a_cold_and_a_warm_run():
     # Starts its own ephemeral Prefect server in a child process (the slowest of these, ~30 s).

@@ -17,14 +17,14 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, write_lock: bool = True) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        return _sqlite_engine(url)
+        return _sqlite_engine(url, "BEGIN IMMEDIATE" if write_lock else "BEGIN")
     return create_engine(url, pool_pre_ping=True)
 
 
-def _sqlite_engine(url: str) -> Engine:
+def _sqlite_engine(url: str, begin: str) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -43,7 +43,7 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql(begin)
 
     return engine
 
@@ -51,6 +51,13 @@ def _sqlite_engine(url: str) -> Engine:
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     return make_engine(url)
+
+
+@lru_cache(maxsize=8)
+def reader_for(url: str) -> Engine:
+    """For long reads (figure exports): on SQLite a deferred BEGIN, so the read sees one snapshot (WAL)
+    without taking the write lock that loaders queue on."""
+    return make_engine(url, write_lock=False)
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -226,7 +226,16 @@ def cmd_parse(args) -> int:
         print(json.dumps({"record_type": record_type, **asdict(item)}, ensure_ascii=False, default=str))
     for warning in parsed.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    print(_parse_summary(parsed), file=sys.stderr)
     return 0
+
+
+def _parse_summary(parsed) -> str:
+    """What the parser read and what it left: strict parsing reports the fields it did not read."""
+    unread = sorted(set(parsed.unread))
+    return (f"parsed: {len(parsed.records)} figure(s), {len(parsed.notices)} notice(s), "
+            f"{len(parsed.designations)} designation(s); cells marked not available: {parsed.missing_marks}; "
+            f"fields not read: {len(unread)}" + (f" ({', '.join(unread[:30])})" if unread else ""))
 
 
 def _recorded_url(source_id: str, content: bytes) -> str | None:

@@ -24,6 +24,15 @@ def test_parse_prints_one_json_object_per_value():
     assert rows[1]["geo"] == "Poland" and rows[1]["value"] == 1256568
 
 
+def test_parse_reports_the_fields_it_did_not_read():
+    sheet = replay_file("ohchr-casualties", "ocha_ukraine_key_figures_sheet_gid0_2022-05-02.csv")
+    result = sanctrace("parse", "ohchr-casualties", str(sheet))
+    assert result.returncode == 0, result.stderr
+    summary = next(line for line in result.stderr.splitlines() if line.startswith("parsed: "))
+    unread = int(summary.split("fields not read: ")[1].split()[0])
+    assert unread > 0 and summary.startswith(f"parsed: {len(result.stdout.splitlines())} figure(s)")
+
+
 def test_parse_exits_2_on_a_layout_it_does_not_know(tmp_path):
     changed = tmp_path / "changed.json"
     changed.write_bytes(SUB.read_bytes().replace(b'"data"', b'"rows"'))  # derived from the real file

@@ -22,6 +22,7 @@ from extractors.snapshots import SnapshotStore
 from sanctrace import secrets
 from sanctrace.assertions import declared_checks
 from sanctrace.settings import Settings, get_settings
+from transforms import lookups
 from transforms.common import Batch, by_vintage
 from warehouse import records as wh
 from warehouse.derivations import link_derivations
@@ -261,7 +262,9 @@ def load_source(rt: Runtime, source_id: str, shas: list[str], force: bool = Fals
     report.checks = {"passed": checks.passed, "warnings": checks.warnings}
     report.unread = sorted({f for _, p in parsed for f in p.unread})
     report.missing_marks = sum(p.missing_marks for _, p in parsed)
-    batch = transform(source_id, parsed)
+    with lookups.tracking() as used:
+        batch = transform(source_id, parsed)
+    report.checks["warnings"] += lookups.unused_report(used)
     ctx = LoadContext(source_id, source.parser_version, rt.flow_run_id, now)
     with rt.engine.begin() as conn:
         # What these documents (and the previous versions of re-versioned candidates) no longer yield is

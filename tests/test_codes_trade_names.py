@@ -61,3 +61,26 @@ def test_unknown_name_raises_and_fails_the_batch_with_the_name():
                     "thousand USD", "cell:2023!D300", partner="Атлантида", commodity="TOTAL", flow="X")
     with pytest.raises(ValidationFailed, match="Атлантида.*cell:2023!D300"):
         normalise(kz_stat.SOURCE.id, [(doc, Parsed(records=[record]))])
+
+
+def test_a_run_reports_the_code_table_entries_it_never_used(rt):
+    """Strict parsing: the table's entries no recorded Kyrgyz name uses are named in the run's warnings."""
+    from sanctrace.pipeline import run_source
+
+    report = run_source(rt, "kg-stat-trade")
+    assert report.ok, report.failures
+    lines = [w for w in report.checks["warnings"] if w.startswith("code table")]
+    # every English name of the table is in the recorded KG table; the Russian one is not looked up at all
+    assert not any("Kyrgyzstan" in w or "Kazakhstan" in w for w in lines), lines
+    assert lines == ["code table 'trade groups': 13 of 24 entries never used: 'австралия и океания', 'азия', "
+                     "'америка', 'африка', 'всего', 'всего в том числе', 'европа', 'остальные страны мира', "
+                     "'страны вне еаэс', 'страны вне ес', 'страны еаэс', 'страны ес', 'страны снг'"]
+
+
+def test_usage_is_tracked_per_run_only():
+    from transforms import lookups
+
+    with lookups.tracking() as used:
+        trade_name_code("Total")
+    assert used == {"trade groups": {"total"}}
+    trade_name_code("Total")  # outside a run: nothing recorded, nothing raised

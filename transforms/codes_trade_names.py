@@ -11,6 +11,7 @@ the CIS). A name not listed raises ``UnknownName``: the batch fails with it rath
 from __future__ import annotations
 
 from transforms.codes import UnknownName
+from transforms.lookups import CodeTable
 
 AGGREGATES = {
     "всего": "WLD", "всего в том числе": "WLD", "total": "WLD",
@@ -135,6 +136,10 @@ ENGLISH = {
 }
 
 NAMES = {**RUSSIAN, **ENGLISH, **AGGREGATES, **UNSPECIFIED}
+# One table per publisher's naming, so a run reports the entries its own documents never used.
+TABLES = (CodeTable("trade names (Kazakhstan's Bureau, Russian)", RUSSIAN),
+          CodeTable("trade names (Kyrgyzstan's Committee, English)", ENGLISH),
+          CodeTable("trade groups", {**AGGREGATES, **UNSPECIFIED}))
 
 
 def key(name: str) -> str:
@@ -143,7 +148,7 @@ def key(name: str) -> str:
 
 
 def trade_name_code(name: str) -> str:
-    code = NAMES.get(key(name))
+    code = next((c for c in (t.get(key(name)) for t in TABLES) if c is not None), None)
     if code is None:
         raise UnknownName(f"no code for {name!r} in transforms/codes_trade_names.py")
     return code

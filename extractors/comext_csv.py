@@ -161,7 +161,8 @@ def _check_total(doc: Document, text: str, line: int) -> None:
     if not text:
         return
     code, label = split(text)
-    if (code or label).upper() in ("T", "TOTAL") and (not label or label.upper() == "TOTAL"):
+    total = {"T", "TOTAL"}
+    if (code.upper() in total and label.upper() == "TOTAL") if code and label else (code or label).upper() in total:
         return
     raise LayoutChanged(doc.source_id, doc.url, f"line {line}: procedure {text!r}; this parser reads only the total "
                         "(T, Total or T-Total)")

@@ -79,12 +79,14 @@ class Params(SourceParams):
 
 
 def replay_defaults(archive: Path) -> dict[str, Any]:
-    """A replay run reads every recorded download (the API path reports 'no recorded copy')."""
+    """A replay run reads what its archive holds: every recorded download, and the API path only
+    when an API answer was recorded (none is in replay/ today: see its ORIGIN.md)."""
     manifest = Path(archive) / SOURCE.id / "manifest.json"
     if not manifest.exists():
         return {}
-    entries = json.loads(manifest.read_text("utf-8"))["entries"]
-    return {"downloads": [e["url"] for e in entries if not comext_api.is_api_url(e["url"])]}
+    urls = [e["url"] for e in json.loads(manifest.read_text("utf-8"))["entries"]]
+    return {"downloads": [u for u in urls if not comext_api.is_api_url(u)],
+            "use_api": any(comext_api.is_dataflow_url(u) for u in urls)}
 
 
 def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:

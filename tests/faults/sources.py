@@ -68,4 +68,8 @@ def live_settings(base: Settings, server: FaultServer, **kw) -> Settings:
 
 def replay_options(source_id: str, force: bool = False) -> FetchOptions:
     """Only what was recorded (the source's replay defaults, as the family flows pass them)."""
-    return FetchOptions(force=force, extra=pipeline.replay_extra(source_id, REPLAY))
+    options = FetchOptions(force=force, extra=pipeline.replay_extra(source_id, REPLAY))
+    module = registry.get(source_id)
+    if hasattr(module, "Params") and hasattr(module, "replay_defaults"):  # typed params (issue 11)
+        options.params = module.Params(**module.replay_defaults(REPLAY))
+    return options

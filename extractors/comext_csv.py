@@ -53,7 +53,7 @@ class Column:
 
 def is_csv(doc: Document) -> bool:
     head = doc.content[:200].lstrip(b"\xef\xbb\xbf").lstrip()
-    return bool(head) and head[:1] not in (b"<", b"{", b"P")
+    return bool(head) and head[:1] not in (b"<", b"{", b"[") and head[:4] != b"PK\x03\x04"
 
 
 def parse(doc: Document) -> Parsed:

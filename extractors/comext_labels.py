@@ -29,5 +29,7 @@ def head(label: str) -> str:
     return label.split(" (", 1)[0].strip()
 
 
-def is_member(label: str) -> bool:
-    return head(label) in MEMBER_STATES or label in MEMBER_CODES
+def member_name(label: str) -> str | None:
+    """The member state a reporter label or code names ('Germany (incl. ...)', 'DE' -> 'Germany'), else None."""
+    name = head(label)
+    return name if name in MEMBER_STATES else MEMBER_CODES.get(label.strip())

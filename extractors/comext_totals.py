@@ -23,7 +23,7 @@ from datetime import date
 from typing import Callable, Iterable, Iterator
 
 from extractors.base import Document, Record
-from extractors.comext_labels import EU27_SUM, MEMBER_STATES, head
+from extractors.comext_labels import EU27_SUM, MEMBER_STATES, member_name
 from extractors.comext_xlsx import Line, Period, Sheet, Workbook, flow_code, product_code, unit
 from extractors.locators import SUM_SEPARATOR, cell_name
 
@@ -118,15 +118,15 @@ def _headings(doc: Document, keyed, book: Workbook, unpublished: set[date]) -> I
 
 def _eu(keyed, book: Workbook, unpublished: set[date]) -> Iterator[Record]:
     """Per partner, CN8 code (and HS4 heading) and year: the sum of the 27 member states' rows."""
-    if {head(k.reporter) for _, _, k in keyed} != set(MEMBER_STATES):
-        return
+    if {member_name(k.reporter) for _, _, k in keyed} != set(MEMBER_STATES):
+        return  # other reporters, or not all 27: no EU total
     by_sheet_partner: dict[tuple[str, str], list[tuple[Sheet, Line, Key]]] = defaultdict(list)
     for sheet, line, key in keyed:
         by_sheet_partner[(sheet.name, key.partner)].append((sheet, line, key))
     codes = {}
     for (name, partner), members in by_sheet_partner.items():
         sheet = members[0][0]
-        if "PARTNER" not in sheet.row_dims or {head(k.reporter) for _, _, k in members} != set(MEMBER_STATES):
+        if "PARTNER" not in sheet.row_dims or {member_name(k.reporter) for _, _, k in members} != set(MEMBER_STATES):
             continue
         if len({k.product for _, _, k in members}) != 1:
             continue  # products down the rows: a sheet range would mix them

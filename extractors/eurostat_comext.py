@@ -29,10 +29,11 @@ from pydantic import Field
 
 from extractors import comext_api, comext_csv, comext_totals, comext_xlsx
 from extractors.base import (
-    LIVE_UNTESTED, Assertions, Candidate, CheckResult, Discovery, Document, FetchError, FetchOptions, Parsed,
+    LIVE_UNTESTED, Assertions, Candidate, CheckResult, Discovery, Document, FetchError, FetchOptions, LayoutChanged,
+    Parsed,
     Record, SourceClient, SourceInfo, SourceParams,
 )
-from extractors.comext_labels import MEMBER_STATES, head
+from extractors.comext_labels import MEMBER_STATES, member_name
 from extractors.discovery import fetch_candidates
 from extractors.locators import cell_name
 
@@ -127,6 +128,9 @@ def parse(doc: Document) -> Parsed:
             return Parsed()  # the index: its candidates are fetched as their own documents
         records, missing = comext_api.read_jsonstat(doc)
         return Parsed(records=records, missing_marks=missing)
+    if not comext_csv.is_csv(doc):
+        raise LayoutChanged(doc.source_id, doc.url, f"neither a workbook nor CSV (starts {doc.content[:40]!r}): "
+                            "a Data Browser view page, not its download?")
     return comext_csv.parse(doc)
 
 
@@ -182,7 +186,7 @@ def _check_csv(result: CheckResult, records: list[Record]) -> None:
 
 def _unused_members(result: CheckResult, records: list[Record]) -> None:
     """The member-state table reports entries no row used (zavod's way: code tables report their unused)."""
-    seen = {head(r.geo) for r in records}
+    seen = {member_name(r.geo) for r in records}
     unused = sorted(set(MEMBER_STATES) - seen)
     if unused and seen & set(MEMBER_STATES):
         result.warnings.append(f"member states with no published figure in the workbook: {', '.join(unused)}")

@@ -226,6 +226,7 @@ def test_unread_columns_are_reported_and_colons_counted():
     (b"2-EXPORT,T-Total", b"2-EXPORT,1-Normal", "procedure '1-Normal'"),
     (b"2-EXPORT,T-Total", b"2-IMPORT,T-Total", "flow '2-IMPORT'"),
     (b"TOTAL-Total", b"Total of sanctioned goods", "product 'Total of sanctioned goods' gives no product code"),
+    (b"REPORTER,", b"<!DOCTYPE html><html>", "neither a workbook nor CSV"),
 ])
 def test_truly_unknown_csv_is_refused_naming_what_was_found(old, new, message):
     with pytest.raises(LayoutChanged, match="eurostat-comext") as error:

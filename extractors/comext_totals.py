@@ -97,7 +97,8 @@ def _headings(doc: Document, keyed, book: Workbook, unpublished: set[date]) -> I
     groups: dict[tuple, list[tuple[Sheet, Line, Key]]] = defaultdict(list)
     for sheet, line, key in keyed:
         if len(key.product) == 8 and key.product.isdigit() and key.product[:4] not in published_codes:
-            groups[(key.product[:4], key.flow, key.unit, key.reporter, key.partner)].append((sheet, line, key))
+            groups[(key.product[:4], key.flow, key.unit, key.reporter, key.partner, sheet.layout)].append(
+                (sheet, line, key))
     for (heading, *_), members in groups.items():
         rows = [line.values for _, line, _ in members]
         if not any(v is not None for r in rows for v in r.values()):
@@ -136,7 +137,7 @@ def _eu(keyed, book: Workbook, unpublished: set[date]) -> Iterator[Record]:
         key = members[0][2]
         yield from _eu_years(key, key.product, [members], book, unpublished, ())
         if len(key.product) == 8 and key.product.isdigit():
-            headings[(key.product[:4], key.flow, key.unit, partner)].append(members)
+            headings[(key.product[:4], key.flow, key.unit, partner, members[0][0].layout)].append(members)
     published = {k.product for _, _, k in keyed}
     for (heading, *_), groups in headings.items():
         if heading not in published:

@@ -74,6 +74,11 @@ class Sheet:
         return line.dims.get(name) or self.fixed[name]
 
     @cached_property
+    def layout(self) -> tuple[tuple[int, str], ...]:
+        """Which period stands in which column: sheets are added up cell by cell only when equal."""
+        return tuple((p.col, p.label) for p in self.periods)
+
+    @cached_property
     def years(self) -> dict[int, list[Period]]:
         """The monthly periods of each year the sheet holds."""
         years: dict[int, list[Period]] = {}

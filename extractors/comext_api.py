@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import calendar
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from itertools import product as cartesian
@@ -146,11 +147,11 @@ def _record(doc: Document, at: dict[str, tuple[str, str]], index: int, value, da
     if not isinstance(value, (int, float)):
         raise LayoutChanged(doc.source_id, doc.url, f"cell {index}: value {value!r} is not a number")
     period = at["time"][0]
-    try:
-        year, month = int(period[:4]), int(period[5:7])
-        start = date(year, month, 1)
-    except ValueError:
-        raise LayoutChanged(doc.source_id, doc.url, f"cell {index}: period {period!r} is not YYYY-MM") from None
+    month_of = re.fullmatch(r"(\d{4})-?M?(\d{2})", period)  # '2022-04' (or SDMX's '2022M04')
+    if not month_of or not 1 <= int(month_of.group(2)) <= 12:
+        raise LayoutChanged(doc.source_id, doc.url, f"cell {index}: period {period!r} is not YYYY-MM")
+    year, month = int(month_of.group(1)), int(month_of.group(2))
+    start = date(year, month, 1)
     end = date(year, month, calendar.monthrange(year, month)[1])
     updated = str(data.get("updated", ""))[:10]
     return Record("trade_value", at["reporter"][0], start, end, float(value), "EUR", f"json:/value/{index}",

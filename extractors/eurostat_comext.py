@@ -22,6 +22,7 @@ recorded ones are read through ``Params.downloads`` (replay/eurostat-comext/ORIG
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -59,7 +60,7 @@ SOURCE = SourceInfo(
                           fill_rates=(("partner", 1.0), ("commodity", 1.0), ("flow", 1.0), ("value", 1.0))),
 )
 MIN_MEMBERS = 20  # a CSV download of member-state rows names at least this many
-EU27 = "European Union - 27 countries"
+EU27_ROW = re.compile(r"^European Union - 27 countries|^EU27_2020\b")  # as a label, a code or both
 
 
 class Params(SourceParams):
@@ -177,7 +178,7 @@ def _check_csv(result: CheckResult, records: list[Record]) -> None:
     members = [r for r in records if "aggregate" not in r.flags]
     periods = sorted({r.period_end for r in records})
     result.expect(len(members) >= MIN_MEMBERS, f"{periods}: {len(members)} member-state rows >= {MIN_MEMBERS}")
-    for eu in (r for r in records if r.geo.startswith(EU27) or r.geo == "EU27_2020"):
+    for eu in (r for r in records if EU27_ROW.search(r.geo)):
         same = [m.value for m in members if (m.period_end, m.partner, m.flow, m.commodity)
                 == (eu.period_end, eu.partner, eu.flow, eu.commodity)]
         result.expect(sum(same) == eu.value, f"{eu.period_end}: member states sum {sum(same):.0f} "

@@ -4,6 +4,10 @@ Per source, transit reporter, goods and year: exports to Russia, the change on t
 mirror figure (Russia's reported imports from that reporter, where any source holds it) and the
 reporter's imports from the EU and from China. Every figure comes with its observation id, so
 `sanctrace explain ID` traces it back to the document.
+
+``eu_product_rows`` adds the EU side at product level (Comext, EUR; no view: a query over the
+derived EU totals): the EU's exports of each watched code to each transit country by year, the
+change since 2021, and beside them its exports of the same code to Russia.
 """
 
 from __future__ import annotations

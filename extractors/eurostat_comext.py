@@ -1,6 +1,12 @@
 """Eurostat Comext: EU member states' trade by partner, product and month, in EUR (the EU side of the route).
 
-One source, one publisher's dataset family, three of its formats (``parse`` tells them by their bytes):
+Why one source and not a registry line per format: the XLSX, the CSVs and the API answers are the same
+publisher's own formats of the same Comext database (the workbook is dataset DS-045409, the dataset
+the API path requests), they state the same figures (a member state's trade with a partner in a
+product and month, in EUR) under the same series, and one live path (the Comext API) supersedes
+them all. Two sources would hold the same figure twice as current.
+
+One source, three formats (``parse`` tells them by their bytes):
 - the Data Browser "spreadsheet" (XLSX) download of a Comext view, one sheet per CN8 product, months
   across, reporters and partners down the rows (extractors/comext_xlsx.py). Every published cell is a
   figure; ':' (not available or confidential) is never a figure and is counted. HS4 headings, years

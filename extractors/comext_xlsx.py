@@ -111,6 +111,8 @@ def read(doc: Document) -> Workbook:
             book.sheets.append(sheet)
     if not book.sheets:
         raise LayoutChanged(doc.source_id, doc.url, "no data sheet (a 'TIME' row over a table of values)")
+    book.unread.append("each data sheet's 'Data extracted on' line (when the view was downloaded; "
+                       "'Last updated' is read as the figures' release)")
     return book
 
 

@@ -3,6 +3,8 @@
 Locator forms (the scheme before the first colon):
 - ``json:/data/1/individuals``   RFC 6901 JSON pointer
 - ``cell:Sheet name!B13``        one spreadsheet cell (xls or xlsx)
+- ``cell:Sheet name!O12:Z200|B=Kazakhstan``  a range of cells (rows, then columns), optionally only
+  the rows whose column B reads "Kazakhstan"; reads back as the cells' texts joined by " + "
 - ``csv:row=12;col=Killed``      1-based physical line of a CSV file and a column header
 - ``text:1200-1310``             character span of the decoded document text
 - ``xpath:/export/entity[@id='13']``  an XML element (entities and network off), or the value of
@@ -62,14 +64,30 @@ def cell_name(row: int, col: int) -> str:
     return f"{letters}{row + 1}"
 
 
+def split_range(ref: str) -> tuple[str, tuple[int, int], tuple[int, int], tuple[int, str] | None]:
+    """'S!O12:Z200|B=Kazakhstan' -> (sheet, (first row, last row), (first col, last col), (col, label));
+    a single cell is a range of one; indexes 0-based."""
+    ref, _, where = ref.partition("|")
+    sheet, _, cells = ref.rpartition("!")
+    first, _, last = cells.partition(":")
+    _, r0, c0 = split_cell(f"{sheet}!{first}")
+    _, r1, c1 = split_cell(f"{sheet}!{last or first}")
+    filter_ = None
+    if where:
+        column, _, label = where.partition("=")
+        filter_ = (split_cell(f"{sheet}!{column}1")[2], label)
+    return sheet, (r0, r1), (c0, c1), filter_
+
+
 def _cell(content: bytes, ref: str) -> str:
     from python_calamine import CalamineWorkbook
 
-    sheet, row, col = split_cell(ref)
+    sheet, (r0, r1), (c0, c1), where = split_range(ref)
     rows = CalamineWorkbook.from_filelike(io.BytesIO(content)).get_sheet_by_name(sheet).to_python(
         skip_empty_area=False)
     try:
-        return str(rows[row][col])
+        chosen = [rows[r] for r in range(r0, r1 + 1) if where is None or str(rows[r][where[0]]) == where[1]]
+        return SUM_SEPARATOR.join(str(row[c]) for row in chosen for c in range(c0, c1 + 1))
     except IndexError:
         raise LocatorError(f"cell {ref} is outside the sheet") from None
 

@@ -421,7 +421,7 @@ def cmd_trade_watch(args) -> int:
     import pandas as pd
 
     from sanctrace.table import render
-    from sanctrace.trade_watch import for_people, watch_rows
+    from sanctrace.trade_watch import eu_for_people, eu_product_rows, for_people, watch_rows
     from warehouse.engine import engine_for
 
     from sanctrace.places import UnknownPlace, iso_code
@@ -436,7 +436,9 @@ def cmd_trade_watch(args) -> int:
     if bad_hs:
         print(f"error: --hs {bad_hs[0]!r} is not an HS code (digits, e.g. 8542)", file=sys.stderr)
         return 2
-    rows = watch_rows(engine_for(settings.warehouse_url), args.hs or settings.watch_hs_codes, reporters)
+    engine = engine_for(settings.warehouse_url)
+    rows = watch_rows(engine, args.hs or settings.watch_hs_codes, reporters)
+    eu_rows = eu_product_rows(engine, args.hs or settings.watch_hs_codes, reporters)
     frame = pd.DataFrame(rows)
     if args.csv:
         frame.to_csv(args.csv, index=False)
@@ -446,6 +448,9 @@ def cmd_trade_watch(args) -> int:
         emit(rows, "json")
     else:
         print(render(for_people(rows)) if rows else "no trade figures for that watch list in the warehouse")
+        if eu_rows:
+            print("\nThe EU's exports of the watched goods to the transit countries, and to Russia (Comext, EUR):")
+            print(render(eu_for_people(eu_rows)))
     return _trade_watch_plot(rows, args.plot) if args.plot else 0
 
 

@@ -54,9 +54,10 @@ def test_comext_december_2021_and_the_eu27_sum_check():
 
 
 @pytest.mark.parametrize("old,new,message", [
-    (b"VALUE_IN_EUR", b"VALUE_IN_USD", "header is"),
-    (b"Dec. 2022,293544", b"2022M12,293544", "line 2: PERIOD '2022M12'"),
-    (b"T-Total,Dec. 2022,293544", b"T-Total,Dec. 2022,29x544", "line 2: VALUE_IN_EUR '29x544'"),
+    (b"VALUE_IN_EUR", b"VALUE_IN_USD", "columns of no known meaning ['VALUE_IN_USD'], no column for ['value']"),
+    (b"Dec. 2022,293544", b"2022-W52,293544", "line 2: period '2022-W52'"),
+    (b"T-Total,Dec. 2022,293544", b"T-Total,Dec. 2022,29x544", "line 2: value '29x544'"),
+    (b"2-EXPORT,T-Total,Dec. 2022,293544", b"3-TRANSIT,T-Total,Dec. 2022,293544", "line 2: flow '3-TRANSIT'"),
     (b"2-EXPORT,T-Total,Dec. 2022,293544", b"2-EXPORT,9-Processing,Dec. 2022,293544", "procedure '9-Processing'"),
     (b"Cyprus,Kazakhstan", b"Cyprus,Kazakhstan,extra", "line 2 has 8 fields"),
 ])

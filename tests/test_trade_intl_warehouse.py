@@ -27,10 +27,13 @@ TEST_KEY = "sanctrace-test-key-7f3a9c1e5b"
 EU27, DEC21, DEC22 = "AGG-EU27_2020", date(2021, 12, 31), date(2022, 12, 31)
 
 
-def current(rt, source: str) -> dict[tuple, Observation]:
+def current(rt, source: str, commodity: str | None = None) -> dict[tuple, Observation]:
+    query = (select(Observation, Series).join(Series, Series.id == Observation.series_id)
+             .where(Observation.source_id == source, Observation.superseded_at.is_(None)))
+    if commodity is not None:
+        query = query.where(Series.commodity == commodity)
     with Session(rt.engine, expire_on_commit=False) as session:
-        rows = session.execute(select(Observation, Series).join(Series, Series.id == Observation.series_id)
-                               .where(Observation.source_id == source, Observation.superseded_at.is_(None))).all()
+        rows = session.execute(query).all()
     return {(s.indicator, s.geo, s.partner, s.flow, o.period_end): o for o, s in rows}
 
 
@@ -73,10 +76,15 @@ def test_comtrade_second_run_adds_nothing_and_the_listing_skips_the_download(rt)
     assert len(shas) == 3 and not any("/data/v1/get/" in u for u in urls)
 
 
+CSV_SHAS = {"b82207c5d5f9ea4279c3e894a196dcdd94c6f1cc965ab38184d0ec74e5590fcd",
+            "0a5223c5ffe54eb22bd1287a0a98b549cbf6e40e632a437a6f618596a629e63c"}
+
+
 def test_comext_figures_in_euros_with_aggregates_apart(rt):
-    report = pipeline.run_source(rt, COMEXT)
+    report = pipeline.run_source(rt, COMEXT)  # the two CSVs and the CN8 workbook (tests/test_comext_cn8.py)
     assert report.ok, report.failures
-    obs = current(rt, COMEXT)
+    obs = current(rt, COMEXT, commodity="TOTAL")
+    assert {o.snapshot_sha256 for o in obs.values()} == CSV_SHAS
     assert len(obs) == 60
     assert obs["trade_value", EU27, "KAZ", "X", DEC21].value == 562078864.0
     eu22 = obs["trade_value", EU27, "KAZ", "X", DEC22]

@@ -13,17 +13,9 @@ import re
 
 import pycountry
 
+from extractors.comext_labels import MEMBER_STATES
 from transforms.codes import UnknownName, country_code
 
-# The 27 member states as Comext names them (before any note).
-MEMBER_STATES = {
-    "Austria": "AUT", "Belgium": "BEL", "Bulgaria": "BGR", "Croatia": "HRV", "Cyprus": "CYP",
-    "Czechia": "CZE", "Denmark": "DNK", "Estonia": "EST", "Finland": "FIN", "France": "FRA",
-    "Germany": "DEU", "Greece": "GRC", "Hungary": "HUN", "Ireland": "IRL", "Italy": "ITA",
-    "Latvia": "LVA", "Lithuania": "LTU", "Luxembourg": "LUX", "Malta": "MLT", "Netherlands": "NLD",
-    "Poland": "POL", "Portugal": "PRT", "Romania": "ROU", "Slovakia": "SVK", "Slovenia": "SVN",
-    "Spain": "ESP", "Sweden": "SWE",
-}
 # "Euro area" and "European Union" without a count are the evolving compositions (members as of each date).
 AGGREGATES = {"Euro area": "AGG-EA", "European Union": "AGG-EU"}
 _FIXED = re.compile(r"(Euro area|European Union) - (\d+) countries")
@@ -44,6 +36,22 @@ def comext_code(name: str) -> str:
     if head in MEMBER_STATES:
         return MEMBER_STATES[head]
     return country_code(head)  # partners such as Kazakhstan; UnknownName names what failed
+
+
+_CODE = re.compile(r"[A-Z]{2}|[A-Z]{2}[A-Z0-9_]*\d[A-Z0-9_]*|EU|EA")
+
+
+def comext_geo(text: str) -> str:
+    """A Comext reporter or partner as a download writes it: a code ('DE', 'EU27_2020'), a label
+    ('Germany (incl. ...)'), or both ('DE - Germany (incl. ...)', 'DE:Germany'): the label decides
+    when given, else the code."""
+    text = text.strip()
+    if _CODE.fullmatch(text):
+        return eurostat_geo(text)
+    both = re.fullmatch(r"([A-Z]{2}[A-Z0-9_]*)\s*(?:-|:|\|)\s*(.+)", text)
+    if both and _CODE.fullmatch(both.group(1)):
+        return comext_code(both.group(2))
+    return comext_code(text)
 
 
 def eurostat_geo(code: str) -> str:

@@ -1,6 +1,7 @@
 """Trade family: exports/imports by reporter, partner, commodity and period, in USD (or EUR) and kg.
 
-Each trade source registers how its geo and partner names become codes (``MAPPERS``). Values are
+Each trade source registers how its geo and partner names become codes (``MAPPERS``). A record
+flagged ``derived=...`` (Comext's HS4, yearly and EU totals) becomes a derived figure (method "derived"). Values are
 stored in base units: a figure published in thousand US dollars is multiplied by 1000 and stored as
 ``USD``, while ``published_unit`` and ``raw`` keep what the publisher wrote. Money and weights are not
 counts (no ``>= 0`` CHECK: a trade balance may be negative).
@@ -15,7 +16,7 @@ import pandas as pd
 from extractors import uz_stat
 from extractors.base import Document, Parsed
 from transforms.codes import UnknownName, country_code
-from transforms.codes_eurostat import comext_code, eurostat_geo
+from transforms.codes_eurostat import comext_geo, eurostat_geo
 from transforms.codes_m49 import iso_of_m49
 from transforms.codes_trade_names import trade_name_code
 from transforms.common import Batch, records_frame, validate
@@ -31,6 +32,7 @@ UNITS: dict[str, tuple[str, float]] = {
     "thousand EUR": ("EUR", 1000.0),  # Eurostat SDMX unit THS_EUR
     "persons": ("persons", 1.0),  # Eurostat SDMX unit PER (migr_asytpfm: decisions granting protection)
     "kg": ("kg", 1.0),
+    "100 kg": ("kg", 100.0),  # Comext QUANTITY_IN_100KG
     # UN Comtrade quantity units (qtyUnitAbbr); any other fails the batch with its name
     "u": ("items", 1.0),
     "2u": ("pairs", 1.0),
@@ -46,7 +48,7 @@ UNITS: dict[str, tuple[str, float]] = {
 # source id -> (geo mapper, partner mapper); a source not listed uses ISO names/codes via pycountry
 MAPPERS: dict[str, tuple[Mapper, Mapper]] = {
     "un-comtrade": (iso_of_m49, iso_of_m49),  # UN M49 numbers as text
-    "eurostat-comext": (comext_code, comext_code),  # English names with notes; EU/euro area -> AGG-
+    "eurostat-comext": (comext_geo, comext_geo),  # names with notes, codes or both; EU/euro area -> AGG-
     "eurostat-sdmx": (eurostat_geo, eurostat_geo),  # Eurostat geo codes (EL, UK, EU27_2020 ...)
     # National statistics offices: Russian (KZ) and English (KG) names, groups as AGG- codes
     "kz-stat-trade": (trade_name_code, trade_name_code),
@@ -70,6 +72,8 @@ def normalise(source_id: str, parsed: list[tuple[Document, Parsed]]) -> Batch:
         geo = partner = uz_m49_mapper(names)
     pairs = ((r, doc.sha256) for doc, p in parsed for r in p.records)
     frame = records_frame(source_id, pairs, geo=geo, partner=partner, is_count=False)
+    if not frame.empty:  # totals a parser derived (Comext) say so in their flags; the loader links their inputs
+        frame.loc[frame["flags"].str.contains("derived=", regex=False), "method"] = "derived"
     return Batch(observations=validate(source_id, to_base_units(source_id, frame)))
 
 

@@ -4,7 +4,8 @@ One rule per document type, so a new source's recorded documents get a changed l
 - JSON: every top-level key renamed (``data`` -> ``renamed_data``), the figures are no longer where
   the parser looks;
 - CSV: every cell of the header rows (the first two lines) renamed;
-- XLSX: every shared string (headers, labels, HXL tags) renamed, numbers kept;
+- XLSX: every shared string (headers, labels, HXL tags) and every inline string of a sheet renamed,
+  numbers kept;
 - XLS (Excel 97): every Cyrillic label of four or more letters overwritten in place with as many
   letters "Х" (same length, so the file's records stay valid), numbers kept;
 - HTML: the ``<main>`` element removed (the page's content area), else every ``<p>``;
@@ -69,8 +70,8 @@ def _xlsx(content: bytes) -> bytes:
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for item in source.infolist():
             data = source.read(item)
-            if item.filename == "xl/sharedStrings.xml":
-                count = iter(range(10**9))
+            if item.filename == "xl/sharedStrings.xml" or item.filename.startswith("xl/worksheets/sheet"):
+                count = iter(range(10**9))  # (a sheet's own strings: <is><t>..</t></is>, e.g. Eurostat's)
                 data = re.sub(rb"(<t(?: [^>]*)?>)[^<]*(</t>)",
                               lambda m: m.group(1) + b"renamed %d" % next(count) + m.group(2), data)
             target.writestr(item, data)

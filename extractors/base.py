@@ -244,7 +244,6 @@ class FetchOptions:
     force: bool = False
     start: date | None = None
     end: date | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
     # What the warehouse already knows, e.g. {"loaded_documents": {url: last_modified}}
     state: dict[str, Any] = field(default_factory=dict)
     # Documents a source could not fetch while it still fetched the others ("name: url: cause").

@@ -203,12 +203,6 @@ def replay_defaults(archive: Path) -> dict[str, Any]:
     return {"requests": plan["data"], "listings": plan["availability"]}
 
 
-def replay_extra(archive: Path) -> dict[str, Any]:
-    """Only while flows/trade.py ``comtrade_extra`` still calls it (the lead deletes both): the replay
-    requests now come from ``replay_defaults`` as Params, and ``options.extra`` is not read."""
-    return {}
-
-
 def parse(doc: Document) -> Parsed:
     if ref.is_reference(doc.url) or _is_reference(doc):
         return _parse_reference(doc)

@@ -35,8 +35,7 @@ from extractors.dtm_tables import MACRO_MEMBERS, PERSONS, SHARE, macro_key, obla
 from extractors.jsonutil import load_json
 from extractors.sheets import headers_seen, load_workbook
 
-__all__ = ["SOURCE", "Params", "check", "fetch", "parse", "recorded_params", "recorded_rounds", "replay_defaults",
-           "replay_extra"]
+__all__ = ["SOURCE", "Params", "check", "fetch", "parse", "recorded_params", "recorded_rounds", "replay_defaults"]
 
 DATASET = "ukraine-idp-estimates"
 SOURCE = SourceInfo(
@@ -124,12 +123,6 @@ def recorded_params(archive: Path) -> dict[str, Any]:
     """Parameters that keep a *live* run to the rounds a replay archive recorded (the fault matrix serves
     only those as if live; any other round would be a dead link there)."""
     return {"only_rounds": recorded_rounds(archive)}
-
-
-def replay_extra(archive: Path) -> dict[str, Any]:
-    """Old name (flows/displacement.py still calls it): ``fetch`` no longer reads ``options.extra``, so
-    what it returns is unused. Remove with that caller."""
-    return {"rounds": recorded_rounds(archive)}
 
 
 def parse(doc: Document) -> Parsed:

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import contextvars
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
 from typing import Any
 
 from prefect import flow

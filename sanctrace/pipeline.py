@@ -108,13 +108,6 @@ def source_state(rt: Runtime, source_id: str) -> dict[str, Any]:
     return {"documents": wh.parsed_documents(rt.engine, source_id)}
 
 
-def replay_extra(source_id: str, archive) -> dict[str, Any]:
-    """Family parameters that make a replay run ask only for what was recorded (a source's optional
-    ``replay_extra`` hook; most sources need none)."""
-    hook = getattr(registry.get(source_id), "replay_extra", None)
-    return hook(archive) if hook else {}
-
-
 class InvalidParameter(ValueError):
     def __init__(self, name: str, problem: str):
         super().__init__(f"parameter {name!r}: {problem}")

@@ -139,8 +139,6 @@ def fetch(rt: pipeline.Runtime, source_id: str, mode: str, force: bool, start: d
         return {"shas": [], "not_modified": 0, "failures": [], "note": note, "discovery": {}}
     options = FetchOptions(force=force, start=start, end=end, watch=pipeline.watch_list(rt, watch))
     options.params = pipeline.source_params(rt, source_id, params, mode)
-    if mode == "replay" and options.params is None:  # sources not yet on typed Params
-        options.extra = pipeline.replay_extra(source_id, rt.settings.replay_archive)
     shas, not_modified = pipeline.fetch_source(rt, source_id, options, mode)
     return {"shas": shas, "not_modified": not_modified, "failures": options.failures,
             "discovery": options.discovery.as_dict()}

@@ -14,7 +14,6 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from extractors.base import FetchOptions
 from sanctrace import cli, pipeline
 from sanctrace.claims_check import TextDate, check_text
 from tests.test_claims_extract import ARTICLE
@@ -27,9 +26,8 @@ NO_DATE = TextDate(None, "no date")
 
 @pytest.fixture
 def loaded(rt):
-    for source in SOURCES:  # IOM's replay asks only for the recorded rounds (its replay_extra hook)
-        options = FetchOptions(extra=pipeline.replay_extra(source, rt.settings.replay_archive))
-        assert pipeline.run_source(rt, source, options).ok
+    for source in SOURCES:  # in replay each source asks only for what was recorded (its replay_defaults)
+        assert pipeline.run_source(rt, source).ok
     return rt
 
 

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 from extractors import registry
 from extractors.base import FetchOptions
 from extractors.client import load_manifest
-from sanctrace import pipeline
 from sanctrace.settings import PROJECT_ROOT, Settings
 from tests.faults.server import FaultServer
 
@@ -73,4 +72,4 @@ def replay_options(source_id: str, force: bool = False) -> FetchOptions:
     model = getattr(module, "Params", None)
     hook = getattr(module, "recorded_params", None) or getattr(module, "replay_defaults", None)
     params = model(**hook(REPLAY)) if hook and model else None
-    return FetchOptions(force=force, extra=pipeline.replay_extra(source_id, REPLAY), params=params)
+    return FetchOptions(force=force, params=params)

@@ -4,7 +4,8 @@ at a webhook receiver on 127.0.0.1, and real `sanctrace run`s of recorded docume
 
 A source's first state is loaded in-process (pipeline.run_source, no Prefect); the run under test is the
 CLI's `sanctrace run` against the server, so its events reach the automations as a deployed run's would.
-The quick test (a revised figure) runs in `make test`; the rest are `slow` (`make reliability`).
+The quick test (a revised figure, about 25 s with the server's start on an idle machine) runs in `make
+test`; the rest are `slow` (`make reliability`).
 """
 
 from __future__ import annotations
@@ -113,7 +114,8 @@ def alerting(tmp_path_factory):
     try:
         world.prefect.start_server()
         world.server_seconds = time.monotonic() - started
-        world.sanctrace("alerts", "setup", "--webhook", world.receiver.url)
+        listed = world.sanctrace("alerts", "setup", "--webhook", world.receiver.url).stdout
+        assert listed.count("sanctrace-alerts-webhook") == 4 and "4 automation(s)" in listed, listed
         yield world
     finally:
         world.prefect.stop()
@@ -214,28 +216,49 @@ def test_a_failing_source_gives_a_failure_notification(alerting, warehouse):
     assert "https://stat.gov.kz/ru/industries/economy/foreign-market/spreadsheets/" in got[0]["text"]
 
 
+@pytest.mark.slow
 def test_alerts_list_and_remove_touch_only_sanctrace_s_automations(alerting):
     from_list = lambda: [json.loads(line) for line in alerting.sanctrace("alerts", "list", "--json").stdout.splitlines()]  # noqa: E731
     slack = "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX"  # Slack's own example
+    _save_their_blocks(alerting)
     try:
-        alerting.sanctrace("alerts", "setup", "--webhook", alerting.receiver.url, "--slack", slack)
+        alerting.sanctrace("alerts", "setup", "--webhook", alerting.receiver.url, "--slack", slack,
+                           "--block", "custom-webhook/ops-team")
         rows = from_list()
         assert sorted(r["event"] for r in rows) == sorted(("sanctrace.document.new", "sanctrace.figures.revised",
                                                           "sanctrace.notice.new", "sanctrace.source.failed"))
-        assert all(r["notifies"] == "sanctrace-alerts-webhook, sanctrace-alerts-slack" and r["enabled"] for r in rows)
+        assert all(r["notifies"] == "sanctrace-alerts-webhook, sanctrace-alerts-slack, ops-team" and r["enabled"]
+                   for r in rows), rows
         theirs = _someone_elses_automation(alerting)
         removed = alerting.sanctrace("alerts", "remove").stdout
-        assert "removed 4 automation(s) and 2 notification block(s)" in removed
+        assert "removed 4 automation(s) and 2 notification block(s)" in removed  # not their ops-team block
         assert from_list() == []
         assert "no sanctrace automations" in alerting.sanctrace("alerts", "list").stdout
         assert _automation_names(alerting) == [theirs]  # someone else's automation is left alone
-        bad = alerting.sanctrace("alerts", "setup", "--slack", "https://example.org/hook", check=False)
-        assert bad.returncode == 2 and "is not a Slack incoming webhook URL" in bad.stderr
+        assert {"ops-team", "not-a-notifier"} <= _block_names(alerting)
+        for args, message in ((("--slack", "https://example.org/hook"), "is not a Slack incoming webhook URL"),
+                              (("--block", "secret/not-a-notifier"), "is not a notification block"),
+                              (("--block", "ops-team"), "name it TYPE-SLUG/NAME")):
+            bad = alerting.sanctrace("alerts", "setup", *args, check=False)
+            assert bad.returncode == 2 and message in bad.stderr, bad.stderr
         no_server = subprocess.run([SANCTRACE, "alerts", "list"], capture_output=True, text=True, timeout=120,
                                    env={k: v for k, v in alerting.prefect.env.items() if k != "PREFECT_API_URL"})
         assert no_server.returncode == 2 and "set PREFECT_API_URL" in no_server.stderr
     finally:  # the other tests' automations, as the fixture made them
         alerting.sanctrace("alerts", "setup", "--webhook", alerting.receiver.url)
+
+
+def _save_their_blocks(alerting: Alerting) -> None:
+    """Blocks a user saved: a webhook of their own (any notification block would do) and a secret."""
+    code = ("from prefect.blocks.notifications import CustomWebhookNotificationBlock as W\n"
+            "from prefect.blocks.system import Secret\n"
+            f"W(name='ops', url={alerting.receiver.url!r}, json_data={{'text': '{{{{body}}}}'}}).save('ops-team', overwrite=True)\n"
+            "Secret(value='x').save('not-a-notifier', overwrite=True)\n")
+    subprocess.run([sys.executable, "-c", code], env=alerting.prefect.env, check=True, timeout=120)
+
+
+def _block_names(alerting: Alerting) -> set[str]:
+    return {b["name"] for b in alerting.api("/block_documents/filter", {})}
 
 
 def _someone_elses_automation(alerting: Alerting) -> str:

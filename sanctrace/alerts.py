@@ -27,9 +27,9 @@ WEBHOOK_JSON = {"subject": "{{subject}}", "text": "{{body}}", "sender": "{{name}
 SLACK_URL = re.compile(r"^https://hooks\.slack(-gov)?\.com/services/[A-Z0-9]+/[A-Z0-9]+/[A-Z0-9]+/?$", re.I)
 
 _NEW_DOCUMENT = """{{ event.payload.source }} ({{ event.payload.family }}): {{ event.payload.count }} new document(s) loaded
-{% for d in event.payload.documents %}- {% if d.round %}round {{ d.round }} {% endif %}{% if d.package %}package \
-{{ d.package }} {% endif %}{% if d.release_date %}released {{ d.release_date }} {% endif %}{{ d.title }} {{ d.url }} \
-(sha256 {{ d.sha256[:12] }})
+{% for d in event.payload.documents %}- {{ d.title or d.key or "document" }}{% if d.round %} (round {{ d.round }})\
+{% endif %}{% if d.package %} (package {{ d.package }}){% endif %}{% if d.release_date %} released {{ d.release_date }}\
+{% endif %}: {{ d.url }} (sha256 {{ d.sha256[:12] }})
 {% endfor %}"""
 _REVISED = """{{ event.payload.source }} ({{ event.payload.family }}): {{ event.payload.revised }} figure(s) revised\
 {% if event.payload.withdrawn %}, {{ event.payload.withdrawn }} withdrawn{% endif %}

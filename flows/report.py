@@ -88,7 +88,8 @@ def change_rows(reports: list[dict[str, Any]], limit: int = 500) -> list[dict[st
                 "series": "/".join(str(c[k]) for k in ("indicator", "geo", "partner", "commodity", "flow") if c[k]),
                 "unit": c["unit"], "period": f"{c['period_start']}..{c['period_end']}",
                 "old value": c["cur_value"], "new value": c["value"], "locator": c["locator"],
-                "source document": next((u for u in r["urls"]), ""),
+                "source document": (r.get("document_urls") or {}).get(c.get("snapshot_sha256") or "")
+                                   or next((u for u in r["urls"]), ""),
             })
     return rows[:limit]
 

@@ -78,6 +78,10 @@ def test_a_later_release_restating_a_year_gives_one_revised_and_one_new_document
                       "document_url": URL_2021}
     assert revised["summary"].startswith("kz-stat-trade: 21 figure(s) revised, 0 withdrawn; e.g. ")
     json.dumps([e.payload for e in found.values()])  # what Prefect sends must be plain JSON
+    # the run's changes artifact names each figure's own document (the 2020 release was read again too)
+    from flows.report import change_rows
+
+    assert {row["source document"] for row in change_rows([second])} == {URL_2021}
 
 
 def test_an_unchanged_run_sends_nothing(rt, tmp_path):

@@ -89,14 +89,16 @@ def setup(webhook: str | None = None, slack: str | None = None, blocks: list[str
 
     check_server()
     if not (webhook or slack or blocks):
-        raise AlertsError("give at least one of --webhook URL, --slack URL, --block NAME")
+        raise AlertsError("give at least one of --webhook URL, --slack URL, --block TYPE-SLUG/NAME")
+    webhook, slack = webhook and check_webhook(webhook), slack and check_slack(slack)
+    theirs = [_notification_block(name) for name in blocks or []]  # all checked before anything is saved
     targets: list[UUID] = []
     if webhook:
-        block = CustomWebhookNotificationBlock(name="sanctrace", url=check_webhook(webhook), json_data=WEBHOOK_JSON)
+        block = CustomWebhookNotificationBlock(name="sanctrace", url=webhook, json_data=WEBHOOK_JSON)
         targets.append(block.save(WEBHOOK_BLOCK, overwrite=True))
     if slack:
-        targets.append(SlackWebhook(url=check_slack(slack)).save(SLACK_BLOCK, overwrite=True))
-    targets += [_notification_block(name) for name in blocks or []]
+        targets.append(SlackWebhook(url=slack).save(SLACK_BLOCK, overwrite=True))
+    targets += theirs
     remove(keep_blocks=True)  # a second setup replaces the first, never doubles the notifications
     for event, (name, subject, body) in ALERTS.items():
         _automation(event, name, subject, body, targets).create()

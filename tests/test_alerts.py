@@ -238,7 +238,8 @@ def test_alerts_list_and_remove_touch_only_sanctrace_s_automations(alerting):
         assert "no sanctrace automations" in alerting.sanctrace("alerts", "list").stdout
         assert _automation_names(alerting) == [theirs]  # someone else's automation is left alone
         assert {"ops-team", "not-a-notifier"} <= _block_names(alerting)
-        for args, message in ((("--slack", "https://example.org/hook"), "is not a Slack incoming webhook URL"),
+        for args, message in ((("--webhook", "127.0.0.1:8080/hook"), "is not an http(s) URL"),
+                              (("--slack", "https://example.org/hook"), "is not a Slack incoming webhook URL"),
                               (("--block", "secret/not-a-notifier"), "is not a notification block"),
                               (("--block", "ops-team"), "name it TYPE-SLUG/NAME")):
             bad = alerting.sanctrace("alerts", "setup", *args, check=False)

@@ -12,7 +12,7 @@ from prefect.futures import wait
 from prefect.logging import get_run_logger
 from prefect.states import Completed, Failed, State
 
-from flows.report import publish
+from flows.report import announce, publish
 from flows.tasks import fetch_task, load_limit_name, load_slots, load_task
 from sanctrace import runs
 
@@ -52,6 +52,7 @@ def run_family(family: str | None, sources: list[str] | None, fetch_mode: str | 
     reports = [_report(sid, fetched[sid], loads[sid]) for sid in ids]
     name = family or "all"
     publish(reports, key=f"{name}-run", title=f"sanctrace {name} run")
+    announce(reports)  # here, not in collect_all: each family run announces its own sources once
     failed = [r["source_id"] for r in reports if not r["ok"]]
     if failed:
         get_run_logger().error("failed sources: %s", ", ".join(failed))

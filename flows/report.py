@@ -5,6 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.events import emit_event
+from prefect.logging import get_run_logger
+from prefect.runtime import flow_run
+
+from sanctrace.events import run_events
 
 COLUMNS = ("source", "found", "new docs", "changed", "known", "no copy", "docs", "304", "new", "unchanged",
            "revised", "notices", "listed", "delisted", "failures")
@@ -83,7 +88,8 @@ def change_rows(reports: list[dict[str, Any]], limit: int = 500) -> list[dict[st
                 "series": "/".join(str(c[k]) for k in ("indicator", "geo", "partner", "commodity", "flow") if c[k]),
                 "unit": c["unit"], "period": f"{c['period_start']}..{c['period_end']}",
                 "old value": c["cur_value"], "new value": c["value"], "locator": c["locator"],
-                "source document": next((u for u in r["urls"]), ""),
+                "source document": (r.get("document_urls") or {}).get(c.get("snapshot_sha256") or "")
+                                   or next((u for u in r["urls"]), ""),
             })
     return rows[:limit]
 
@@ -94,3 +100,14 @@ def publish(reports: list[dict[str, Any]], key: str, title: str) -> None:
     changes = change_rows(reports)
     create_table_artifact(table=changes or [{"change": "none", "series": "no new or revised figures"}],
                           key=f"{key}-changes", description=f"{title}: new and revised figures")
+
+
+def announce(reports: list[dict[str, Any]]) -> int:
+    """Prefect events for the run's news, one per source and kind (sanctrace/events.py); `sanctrace alerts
+    setup` creates the automations that turn them into notifications. Returns how many were sent."""
+    events = run_events(reports, flow_run.get_id(), flow_run.get_name())
+    for e in events:
+        emit_event(event=e.event, resource=e.resource, related=e.related, payload=e.payload)
+    if events:
+        get_run_logger().info("events: %s", ", ".join(f"{e.event} ({e.payload['source']})" for e in events))
+    return len(events)

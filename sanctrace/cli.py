@@ -1,4 +1,5 @@
-"""`sanctrace` command line: sources, parse, explain, migrate, run, archive export, trade-watch, check-claims, browse."""
+"""`sanctrace` command line: sources, parse, explain, migrate, run, archive export, trade-watch, check-claims, browse,
+alerts."""
 
 from __future__ import annotations
 
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export-sqlite", help="copy the warehouse (e.g. PostgreSQL) into a new SQLite file to browse")
     p.add_argument("file", type=Path)
     p.set_defaults(handler=cmd_export_sqlite)
+    _alerts(sub)
     return parser
 
 
@@ -130,6 +132,24 @@ def _wanted(args, **overrides):
 
     fields = ("sources", "families", "indicators", "geos", "partners", "products", "flows", "start", "end", "text")
     return Wanted(**{f: getattr(args, f) for f in fields}, **overrides)
+
+
+def _alerts(sub) -> None:
+    p = sub.add_parser("alerts", help="Prefect automations that notify on new documents, revised figures, new "
+                                      "notices and failed sources (needs PREFECT_API_URL: a running server)")
+    alerts = p.add_subparsers()
+    p = alerts.add_parser("setup", help="save the notification blocks and (re)create sanctrace's automations")
+    p.add_argument("--webhook", help="URL that gets a JSON POST {subject, text, sender} per event")
+    p.add_argument("--slack", help="Slack incoming webhook URL (https://hooks.slack.com/services/...)")
+    p.add_argument("--block", action="append", default=[], metavar="TYPE/NAME",
+                   help="also notify through this saved Prefect notification block, e.g. "
+                        "microsoft-teams-webhook/ops (repeatable)")
+    p.set_defaults(handler=cmd_alerts_setup)
+    p = alerts.add_parser("list", help="show sanctrace's automations and where each notifies")
+    _formats(p)
+    p.set_defaults(handler=cmd_alerts_list)
+    p = alerts.add_parser("remove", help="delete sanctrace's automations and notification blocks (no others)")
+    p.set_defaults(handler=cmd_alerts_remove)
 
 
 def _formats(p: argparse.ArgumentParser) -> None:
@@ -516,6 +536,53 @@ def cmd_export_sqlite(args) -> int:
         return 2
     emit([{"table": name, "rows": n} for name, n in counts.items()])
     print(f"browse it with: SANCTRACE_WAREHOUSE_URL=sqlite:///{args.file.resolve()} sanctrace browse")
+    return 0
+
+
+def _alerting(action):
+    """An alerts command's errors (bad URL, no server) end in one line and a non-zero exit."""
+    def run(args):
+        from sanctrace.alerts import AlertsError
+
+        try:
+            return action(args)
+        except AlertsError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except Exception as exc:  # noqa: BLE001 (the Prefect client's errors: unreachable server, HTTP errors)
+            print(f"error: the Prefect API did not accept the request: {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 1
+    return run
+
+
+@_alerting
+def cmd_alerts_setup(args) -> int:
+    from sanctrace.alerts import setup
+
+    rows = setup(args.webhook, args.slack, args.block)
+    emit(rows)
+    print(f"{len(rows)} automation(s); `sanctrace alerts list` shows them, `sanctrace alerts remove` deletes them")
+    return 0
+
+
+@_alerting
+def cmd_alerts_list(args) -> int:
+    from sanctrace.alerts import listing
+
+    rows = listing()
+    if rows or args.fmt != "table":
+        emit(rows, args.fmt)
+    else:
+        print("no sanctrace automations (create them with `sanctrace alerts setup --webhook URL`)")
+    return 0
+
+
+@_alerting
+def cmd_alerts_remove(args) -> int:
+    from sanctrace.alerts import remove
+
+    done = remove()
+    print(f"removed {done['automations']} automation(s) and {done['blocks']} notification block(s)")
     return 0
 
 

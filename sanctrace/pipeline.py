@@ -28,7 +28,7 @@ from warehouse import records as wh
 from warehouse.derivations import link_derivations
 from warehouse.engine import engine_for
 from warehouse.loader import LoadContext, LoadResult, load_batch
-from warehouse.notices import load_designations, load_notices
+from warehouse.notices import known_notices, load_designations, load_notices
 
 
 @dataclass
@@ -84,6 +84,11 @@ class SourceReport:
     discovery: dict[str, Any] = field(default_factory=dict)
     unread: list[str] = field(default_factory=list)  # fields the documents hold that no parser read
     missing_marks: int = 0  # cells marked not available by the publisher (never rows)
+    # What the run's events announce (sanctrace/events.py): documents this source never parsed before
+    # (with their index identity), the URL of each document read (by sha256), the new notices.
+    new_documents: list[dict[str, Any]] = field(default_factory=list)
+    document_urls: dict[str, str] = field(default_factory=dict)
+    new_notices: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -251,6 +256,8 @@ def load_source(rt: Runtime, source_id: str, shas: list[str], force: bool = Fals
         return report
     docs = read_documents(rt, source_id, shas)
     report.urls = [d.url for d in docs]
+    report.document_urls = {d.sha256: d.url for d in docs}
+    report.new_documents = first_seen(docs, wh.parsed_shas(rt.engine, source_id, shas), discovery.get("fetched", []))
     parsed, checks = parse_documents(source_id, docs)
     report.checks = {"passed": checks.passed, "warnings": checks.warnings}
     report.unread = sorted({f for _, p in parsed for f in p.unread})
@@ -274,9 +281,27 @@ def load_source(rt: Runtime, source_id: str, shas: list[str], force: bool = Fals
     return report
 
 
+def first_seen(docs: list[Document], parsed_before: set[str], fetched: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The documents this source never parsed before. Where an index listed candidates, only those
+    (the index itself is no news), each with its identity (round, package, release date...); where a
+    document is its own index, a new sha256 is a new document."""
+    listed = {c["sha256"]: c for c in fetched}
+    new = []
+    for doc in dict((d.sha256, d) for d in docs).values():
+        if doc.sha256 in parsed_before or (listed and doc.sha256 not in listed):
+            continue
+        identity = {k: v for k, v in listed.get(doc.sha256, {}).items() if k not in ("url", "sha256")}
+        new.append({"url": doc.url, "sha256": doc.sha256, **identity})
+    return new
+
+
 def _load_eu(conn, source_id: str, batch: Batch, report: SourceReport, now: datetime) -> None:
     if batch.notices:
-        report.notices_new, _ = load_notices(conn, [_notice_row(n, sha, source_id) for n, sha in batch.notices], now)
+        rows = [_notice_row(n, sha, source_id) for n, sha in batch.notices]
+        known = known_notices(conn, [r["id"] for r in rows])
+        report.notices_new, _ = load_notices(conn, rows, now)
+        report.new_notices = [{k: r[k] for k in ("id", "kind", "regime", "title", "published_on", "url")}
+                              for r in dict((r["id"], r) for r in rows).values() if r["id"] not in known]
     if batch.designations:
         rows = [_designation_row(d, sha) for d, sha in batch.designations]
         counts = load_designations(conn, source_id, rows, batch.reference_date, now, full_list=True)

@@ -33,6 +33,11 @@ def load_notices(conn: Connection, rows: list[dict[str, Any]], now: datetime) ->
     return len(set(ids) - known), len(known)
 
 
+def known_notices(conn: Connection, ids: list[str]) -> set[str]:
+    """The ids of these notices the warehouse already holds."""
+    return set(conn.execute(select(Notice.id).where(Notice.id.in_(ids))).scalars()) if ids else set()
+
+
 def load_designations(conn: Connection, source_id: str, rows: list[dict[str, Any]],
                       reference_date: date | None, now: datetime, full_list: bool) -> DesignationCounts:
     """A full list also de-lists every current designation it no longer contains (as of its date)."""

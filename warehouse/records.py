@@ -70,6 +70,13 @@ def already_parsed(engine: Engine, source_id: str, shas: list[str], parser_versi
     return done == len(set(shas))
 
 
+def parsed_shas(engine: Engine, source_id: str, shas: list[str]) -> set[str]:
+    """Which of these snapshots this source parsed before, by any parser version."""
+    with engine.connect() as conn:
+        return set(conn.execute(select(ParsedDocument.sha256).where(
+            ParsedDocument.source_id == source_id, ParsedDocument.sha256.in_(shas))).scalars())
+
+
 def touch_unchanged(engine: Engine, source_id: str, shas: list[str], now: datetime) -> int:
     """An unchanged snapshot was seen again: its current figures were seen again too."""
     with engine.begin() as conn:

@@ -89,7 +89,7 @@ def test_council_press_releases_into_observations_and_notices(rt):
     assert act.url == "https://eur-lex.europa.eu/legal-content/EN/TXT/?uri=OJ:L_202502033"
     assert report.notices_new == 10
     # the 15th page links the 14th package's release, of which no copy is recorded
-    assert report.discovery == {"discovered": 1, "new": 1, "changed": 0, "known": 0, "no_copy": 1,
+    assert report.discovery == {"again_keys": [], "discovered": 1, "new": 1, "changed": 0, "known": 0, "no_copy": 1,
                                 "no_copy_keys": [COUNCIL_14TH]}
     assert any("'eight banks'" in u for u in report.unread)
 

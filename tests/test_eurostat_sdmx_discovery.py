@@ -100,7 +100,7 @@ def test_a_run_on_each_date_fetches_what_moved(settings, tmp_path, tocs):
     april, august = archive(tmp_path, "april", APRIL), archive(tmp_path, "august", AUGUST)
     rt, first = run(settings, april)
     assert first.ok, first.failures
-    assert first.discovery == {"discovered": 4, "new": 4, "changed": 0, "known": 0, "no_copy": 3,
+    assert first.discovery == {"again_keys": [], "discovered": 4, "new": 4, "changed": 0, "known": 0, "no_copy": 3,
                                "no_copy_keys": ["migr_asytpfm/M.PER.UA.T.TOTAL.",
                                                 "ext_st_eu27_2020sitc/M.TRD_VAL.TOTAL.RU+KZ+KG+AM+GE+UZ+TR+AE+CN.EXP.EU27_2020",
                                                 "migr_resbc3/A....."]}

@@ -26,8 +26,9 @@ run: setup  ## every source, from the bundled recorded documents, into data/ware
 test: setup  ## the whole suite (PostgreSQL half runs where SANCTRACE_TEST_POSTGRES_URL is set)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-reliability: setup  ## the long loops: 10 SIGKILLs over a 200k-figure load, four concurrent collect_all runs
-	$(BIN)/python -m pytest -m slow -p no:cacheprovider $(PYTEST_ARGS) tests/test_crash.py tests/test_concurrency.py
+reliability: setup  ## the long loops: 10 SIGKILLs over a 200k-figure load, four concurrent collect_all runs, five deployments on two workers (Prefect on PostgreSQL), S3 store on PostgreSQL
+	$(BIN)/python -m pytest -m slow -p no:cacheprovider $(PYTEST_ARGS) tests/test_crash.py tests/test_concurrency.py \
+		tests/test_scale_workers.py tests/test_s3_store.py tests/test_fault_matrix.py
 
 clean:
 	rm -rf data .pytest_cache

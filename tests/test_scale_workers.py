@@ -1,0 +1,185 @@
+"""Scale-out: a Prefect server on PostgreSQL, several process workers on one pool, the warehouse on PostgreSQL.
+
+"Several machines" are several named worker processes on this one (each would be `prefect worker start` on
+its own machine, with PREFECT_API_URL pointing at the server). Runs are started through the API at the same
+moment; every run must complete, the warehouse must hold exactly the figures of one plain run with no
+duplicate current figure, and every worker must have run flow runs (the `prefect.worker.name` label a
+worker gives each run it takes, and its own log). `make test`: collect-all and the casualties deployment
+on two workers (one run each); `make reliability`: collect-all and the four family deployments at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+import psycopg
+import pytest
+import requests
+from sqlalchemy.engine import make_url
+
+from sanctrace.serve import POOL, LocalPrefect
+from sanctrace.settings import PROJECT_ROOT
+from tests.faults import sources
+from tests.faults.state import duplicate_current, figures, size
+from tests.s3 import free_port
+from warehouse.engine import engine_for
+from warehouse.migrate import upgrade
+
+PG_ENV = "SANCTRACE_TEST_POSTGRES_URL"
+WORKERS = ("machine-a", "machine-b")
+FAMILY_DEPLOYMENTS = ["displacement", "casualties", "sanctions", "trade"]
+
+
+class Databases:
+    """Databases of their own on the test PostgreSQL server, dropped afterwards."""
+
+    def __init__(self, base: str):
+        self.base, self.names = base, []
+        self.admin = psycopg.connect(base, autocommit=True)
+
+    def create(self, prefix: str, driver: str = "postgresql") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+        self.admin.execute(f'CREATE DATABASE "{name}"')
+        self.names.append(name)
+        return make_url(self.base).set(drivername=driver, database=name).render_as_string(hide_password=False)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.names.remove(name)
+
+    def close(self) -> None:
+        for name in list(self.names):
+            self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin.close()
+
+
+@pytest.fixture(scope="module")
+def databases():
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"the scale-out test needs PostgreSQL: set {PG_ENV}")
+    dbs = Databases(base)
+    yield dbs
+    dbs.close()
+
+
+@pytest.fixture(scope="module")
+def prefect_on_postgres(databases, tmp_path_factory):
+    """`prefect server start` with its database on PostgreSQL, the work pool and every deployment."""
+    home = tmp_path_factory.mktemp("prefect-pg")
+    server_db = databases.create("sanctrace_prefect", driver="postgresql+asyncpg")
+    env = {"SANCTRACE_FETCH_MODE": "replay", "SANCTRACE_REPLAY_ARCHIVE": str(sources.REPLAY),
+           "PREFECT_WORKER_QUERY_SECONDS": "2", "PREFECT_WORKER_PREFETCH_SECONDS": "5",
+           "PREFECT_LOGGING_LEVEL": "INFO"}
+    # Only the runs a test starts: no auto-scheduled run of a cron schedule may join in.
+    server_env = {"PREFECT_API_DATABASE_CONNECTION_URL": server_db,
+                  "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false"}
+    local = LocalPrefect(home, free_port(), env, server_env)
+    try:
+        local.start_server(timeout=240)
+        local.deploy()
+        local.server_db = server_db
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture(scope="module")
+def one_plain_run(tmp_path_factory):
+    return figures(engine_for(sources.plain_run(tmp_path_factory.mktemp("plain-run")).warehouse_url))
+
+
+@pytest.fixture
+def warehouse(databases, prefect_on_postgres, tmp_path):
+    """A fresh, migrated PostgreSQL warehouse for this test, given to the workers started after it."""
+    url = databases.create("sanctrace_scale")
+    upgrade(url)  # runs never migrate: `sanctrace migrate` before the workers start
+    prefect_on_postgres.env.update({"SANCTRACE_WAREHOUSE_URL": url,
+                                    "SANCTRACE_SNAPSHOT_STORE": str(tmp_path / "snapshots")})
+    yield engine_for(url)
+    prefect_on_postgres.stop_workers()
+    engine_for(url).dispose()
+    databases.drop(url)
+
+
+def api(local: LocalPrefect, method: str, path: str, **kw):
+    response = requests.request(method, local.api + path, timeout=30, **kw)
+    response.raise_for_status()
+    return response.json()
+
+
+def start_workers(local: LocalPrefect, limit: int) -> None:
+    for name in WORKERS:
+        local.start_worker(name, limit=limit)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        seen = {w["name"] for w in api(local, "POST", f"/work_pools/{POOL}/workers/filter", json={})}
+        if set(WORKERS) <= seen:
+            return
+        time.sleep(1)
+    raise TimeoutError(f"workers {WORKERS} not polling after 120 s; seen {seen}")
+
+
+def start_runs(local: LocalPrefect, names: list[str]) -> list[str]:
+    """One run of each deployment, created through the API one right after the other."""
+    found = {d["name"]: d["id"] for d in api(local, "POST", "/deployments/filter", json={})}
+    return [api(local, "POST", f"/deployments/{found[n]}/create_flow_run", json={})["id"] for n in names]
+
+
+def wait_all(local: LocalPrefect, ids: list[str], timeout: float) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = [api(local, "GET", f"/flow_runs/{i}") for i in ids]
+        if all(r["state"]["type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED") for r in runs):
+            return runs
+        time.sleep(2)
+    logs = "\n".join((local.home / f"worker-{w}.log").read_text(errors="replace")[-2000:] for w in WORKERS)
+    raise TimeoutError(f"runs not finished after {timeout} s: {[r['state']['type'] for r in runs]}\n{logs}")
+
+
+def server_flow_runs(local: LocalPrefect, ids: list[str]) -> int:
+    """The runs as the server's own PostgreSQL database holds them (the server really is on PostgreSQL)."""
+    url = make_url(local.server_db).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT COUNT(*) FROM flow_run WHERE id = ANY(%s::uuid[])", (ids,)).fetchone()[0]
+
+
+def check_scale_out(local: LocalPrefect, engine, one_plain_run, deployments: list[str], limit: int) -> dict:
+    start_workers(local, limit)
+    started = time.monotonic()
+    ids = start_runs(local, deployments)
+    runs = wait_all(local, ids, timeout=900)
+    seconds = round(time.monotonic() - started, 1)
+    assert [r["state"]["type"] for r in runs] == ["COMPLETED"] * len(runs), [r["state"] for r in runs]
+    assert duplicate_current(engine) == 0
+    assert figures(engine) == one_plain_run, "the warehouse must hold exactly the figures of one plain run"
+    by_worker = Counter(r["labels"].get("prefect.worker.name") for r in runs)
+    assert set(by_worker) == set(WORKERS), by_worker  # every run taken by one of them, and each ran some
+    for run in runs:  # and each worker's own log says it submitted the run its label names
+        log = (local.home / f"worker-{run['labels']['prefect.worker.name']}.log").read_text(errors="replace")
+        assert f"submitting flow run '{run['id']}'" in log
+    assert server_flow_runs(local, ids) == len(ids)
+    result = {"deployments": deployments, "workers": len(WORKERS), "worker_limit": limit,
+              "runs_per_worker": dict(sorted(by_worker.items())), "all_completed": True,
+              "seconds": seconds, "figures": size(one_plain_run), "duplicates": 0,
+              "prefect_database": "postgresql", "warehouse": engine.dialect.name}
+    out = PROJECT_ROOT / "data" / "reliability"
+    out.mkdir(parents=True, exist_ok=True)
+    Path(out / f"workers-{len(deployments)}-runs.json").write_text(json.dumps(result, indent=1))
+    return result
+
+
+def test_collect_all_on_two_workers(prefect_on_postgres, warehouse, one_plain_run):
+    """Quick: collect-all and one family at once, each worker taking one (--limit 1)."""
+    check_scale_out(prefect_on_postgres, warehouse, one_plain_run, ["collect-all", "casualties"], limit=1)
+
+
+@pytest.mark.slow
+def test_collect_all_and_every_family_at_once_on_two_workers(prefect_on_postgres, warehouse, one_plain_run):
+    check_scale_out(prefect_on_postgres, warehouse, one_plain_run, ["collect-all", *FAMILY_DEPLOYMENTS], limit=3)

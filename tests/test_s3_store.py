@@ -73,6 +73,9 @@ def test_a_replay_run_keeps_every_document_on_s3_once(prefect_harness, rt, moto_
     assert dict(moto_s3.versions(store_url)) == dict.fromkeys(expected, 1)
     assert duplicate_current(rt.engine) == 0
     assert s3_rt.store.verify() == [] and len(s3_rt.store.names()) == len(expected)
+    verified = sanctrace("store", "verify", env=store_env(rt.settings.warehouse_url, store_url))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert f"{store_url}: {len(expected)} document(s) read back, 0 mismatch(es)" in verified.stdout
 
     # explain reads the S3 copy (there is no other) and re-parses the figure from it.
     figure = a_current_figure(rt, "unhcr-ukraine-refugees")
@@ -85,6 +88,8 @@ def test_a_replay_run_keeps_every_document_on_s3_once(prefect_harness, rt, moto_
     sha = chain["snapshot"]["sha256"]
     moto_s3.client().put_object(Bucket=bucket, Key=f"{prefix}/{sha[:2]}/{sha}", Body=b"changed bytes")
     assert s3_rt.store.verify() == [f"{store_url}/{sha[:2]}/{sha}"]
+    verified = sanctrace("store", "verify", env=store_env(rt.settings.warehouse_url, store_url))
+    assert verified.returncode == 1 and f"MISMATCH {store_url}/{sha[:2]}/{sha}" in verified.stdout
     tampered = sanctrace("explain", str(figure), env=store_env(rt.settings.warehouse_url, store_url))
     assert tampered.returncode != 0 and "does not match its hash" in tampered.stderr
 
@@ -97,6 +102,9 @@ def test_an_unreachable_store_fails_the_run_naming_it_and_loads_nothing(prefect_
     assert run.returncode != 0
     assert f"snapshot store {store_url} cannot be reached" in run.stdout + run.stderr, run.stdout[-3000:]
     assert size(figures(rt.engine)) == 0 and snapshot_rows(rt) == {}
+    verified = sanctrace("store", "verify", env=store_env(rt.settings.warehouse_url, store_url,
+                                                          SANCTRACE_SNAPSHOT_STORE_OPTIONS=unreachable_options()))
+    assert verified.returncode == 2 and f"snapshot store {store_url} cannot be reached" in verified.stderr
 
 
 def test_a_store_lost_during_a_run_fails_the_source_and_keeps_what_was_loaded(rt, moto_s3: MotoS3):  # noqa: F811

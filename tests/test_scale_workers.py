@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 import uuid
 from collections import Counter
@@ -28,7 +30,6 @@ from tests.faults import sources
 from tests.faults.state import duplicate_current, figures, size
 from tests.s3 import free_port
 from warehouse.engine import engine_for
-from warehouse.migrate import upgrade
 
 PG_ENV = "SANCTRACE_TEST_POSTGRES_URL"
 WORKERS = ("machine-a", "machine-b")
@@ -99,9 +100,12 @@ def one_plain_run(tmp_path_factory):
 def warehouse(databases, prefect_on_postgres, tmp_path):
     """A fresh, migrated PostgreSQL warehouse for this test, given to the workers started after it."""
     url = databases.create("sanctrace_scale")
-    upgrade(url)  # runs never migrate: `sanctrace migrate` before the workers start
     prefect_on_postgres.env.update({"SANCTRACE_WAREHOUSE_URL": url,
                                     "SANCTRACE_SNAPSHOT_STORE": str(tmp_path / "snapshots")})
+    # Runs never migrate: `sanctrace migrate` before the workers start (docs/DEPLOY.md, step 2).
+    migrated = subprocess.run([sys.executable, "-m", "sanctrace.cli", "migrate"], env=prefect_on_postgres.env,
+                              cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
+    assert migrated.returncode == 0 and "newest schema" in migrated.stdout, migrated.stderr
     yield engine_for(url)
     prefect_on_postgres.stop_workers()
     engine_for(url).dispose()
@@ -183,3 +187,24 @@ def test_collect_all_on_two_workers(prefect_on_postgres, warehouse, one_plain_ru
 @pytest.mark.slow
 def test_collect_all_and_every_family_at_once_on_two_workers(prefect_on_postgres, warehouse, one_plain_run):
     check_scale_out(prefect_on_postgres, warehouse, one_plain_run, ["collect-all", *FAMILY_DEPLOYMENTS], limit=3)
+
+
+# docs/DEPLOY.md, step 5: a source's secret saved as a Prefect Secret block on the server the workers use.
+SAVE_SECRET = ("from prefect.blocks.system import Secret; "
+               "Secret(value='{value}').save('{name}', overwrite=True)")
+
+
+def test_a_secret_block_saved_on_the_postgres_server_is_what_a_run_resolves(prefect_on_postgres, monkeypatch):
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from extractors.base import SecretSpec
+    from sanctrace.secrets import resolve
+
+    spec = SecretSpec("api_key", env="SANCTRACE_SCALE_TEST_KEY", block="sanctrace-scale-test-key")
+    value = uuid.uuid4().hex
+    saved = subprocess.run([sys.executable, "-c", SAVE_SECRET.format(value=value, name=spec.block)],
+                           env=prefect_on_postgres.env, capture_output=True, text=True, timeout=120)
+    assert saved.returncode == 0, saved.stderr
+    monkeypatch.delenv(spec.env, raising=False)
+    with temporary_settings({PREFECT_API_URL: prefect_on_postgres.api}):
+        assert resolve((spec,))["api_key"].get_secret_value() == value

@@ -63,6 +63,16 @@ class MotoS3:
         pages = self.client().get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix + "/")
         return Counter(v["Key"] for page in pages for v in page.get("Versions", []))
 
+    def etags(self, store_url: str) -> dict[str, set[str]]:
+        """Key -> the ETags (MD5 of the bytes) of all its versions: one per key, if no name ever held two bodies."""
+        bucket, _, prefix = store_url.removeprefix("s3://").partition("/")
+        pages = self.client().get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=prefix + "/")
+        found: dict[str, set[str]] = {}
+        for page in pages:
+            for version in page.get("Versions", []):
+                found.setdefault(version["Key"], set()).add(version["ETag"])
+        return found
+
     def start(self) -> MotoS3:
         self.server.start()
         return self

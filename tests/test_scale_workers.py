@@ -1,4 +1,5 @@
-"""Scale-out: a Prefect server on PostgreSQL, several process workers on one pool, the warehouse on PostgreSQL.
+"""Scale-out: a Prefect server on PostgreSQL, several process workers on one pool, the warehouse on PostgreSQL,
+the snapshots on an S3 API (moto on 127.0.0.1).
 
 "Several machines" are several named worker processes on this one (each would be `prefect worker start` on
 its own machine, with PREFECT_API_URL pointing at the server). Runs are started through the API at the same
@@ -22,13 +23,15 @@ from pathlib import Path
 import psycopg
 import pytest
 import requests
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from extractors.snapshots import SnapshotStore
 from sanctrace.serve import POOL, LocalPrefect
 from sanctrace.settings import PROJECT_ROOT
 from tests.faults import sources
 from tests.faults.state import duplicate_current, figures, size
-from tests.s3 import free_port
+from tests.s3 import free_port, moto_s3  # noqa: F401 (moto_s3 is a fixture: an S3 API on 127.0.0.1)
 from warehouse.engine import engine_for
 
 PG_ENV = "SANCTRACE_TEST_POSTGRES_URL"
@@ -97,11 +100,12 @@ def one_plain_run(tmp_path_factory):
 
 
 @pytest.fixture
-def warehouse(databases, prefect_on_postgres, tmp_path):
-    """A fresh, migrated PostgreSQL warehouse for this test, given to the workers started after it."""
+def warehouse(databases, prefect_on_postgres, moto_s3):  # noqa: F811
+    """A fresh, migrated PostgreSQL warehouse and a fresh S3 bucket for this test, given to the workers
+    started after it: workers on several machines share no folder, so their snapshots live on S3."""
     url = databases.create("sanctrace_scale")
-    prefect_on_postgres.env.update({"SANCTRACE_WAREHOUSE_URL": url,
-                                    "SANCTRACE_SNAPSHOT_STORE": str(tmp_path / "snapshots")})
+    prefect_on_postgres.env.update({"SANCTRACE_WAREHOUSE_URL": url, "SANCTRACE_SNAPSHOT_STORE": moto_s3.bucket(),
+                                    **moto_s3.env()})
     # Runs never migrate: `sanctrace migrate` before the workers start (docs/DEPLOY.md, step 2).
     migrated = subprocess.run([sys.executable, "-m", "sanctrace.cli", "migrate"], env=prefect_on_postgres.env,
                               cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
@@ -154,7 +158,23 @@ def server_flow_runs(local: LocalPrefect, ids: list[str]) -> int:
         return conn.execute("SELECT COUNT(*) FROM flow_run WHERE id = ANY(%s::uuid[])", (ids,)).fetchone()[0]
 
 
-def check_scale_out(local: LocalPrefect, engine, one_plain_run, deployments: list[str], limit: int) -> dict:
+def check_store(local: LocalPrefect, engine, s3) -> dict:
+    """Every document the runs loaded is on S3 under its sha256, reads back whole, and no name ever held two
+    different bodies. Runs racing to store one new document may both write it (same bytes): counted."""
+    store_url = local.env["SANCTRACE_SNAPSHOT_STORE"]
+    with engine.connect() as conn:
+        shas = set(conn.execute(text("SELECT sha256 FROM snapshot")).scalars())
+    store = SnapshotStore(store_url)
+    assert {n.split("/")[-1] for n in store.names()} == shas and store.verify() == []
+    etags = s3.etags(store_url)
+    assert all(len(tags) == 1 for tags in etags.values()), etags
+    versions = s3.versions(store_url)
+    return {"documents_on_s3": len(shas), "verified": len(shas), "mismatches": 0,
+            "written_more_than_once": sum(1 for n in versions.values() if n > 1)}
+
+
+def check_scale_out(local: LocalPrefect, engine, one_plain_run, deployments: list[str], limit: int,
+                    s3) -> dict:
     start_workers(local, limit)
     started = time.monotonic()
     ids = start_runs(local, deployments)
@@ -169,7 +189,8 @@ def check_scale_out(local: LocalPrefect, engine, one_plain_run, deployments: lis
         log = (local.home / f"worker-{run['labels']['prefect.worker.name']}.log").read_text(errors="replace")
         assert f"submitting flow run '{run['id']}'" in log
     assert server_flow_runs(local, ids) == len(ids)
-    result = {"deployments": deployments, "workers": len(WORKERS), "worker_limit": limit,
+    stored = check_store(local, engine, s3)
+    result = {**stored, "deployments": deployments, "workers": len(WORKERS), "worker_limit": limit,
               "runs_per_worker": dict(sorted(by_worker.items())), "all_completed": True,
               "seconds": seconds, "figures": size(one_plain_run), "duplicates": 0,
               "prefect_database": "postgresql", "warehouse": engine.dialect.name}
@@ -179,14 +200,15 @@ def check_scale_out(local: LocalPrefect, engine, one_plain_run, deployments: lis
     return result
 
 
-def test_collect_all_on_two_workers(prefect_on_postgres, warehouse, one_plain_run):
+def test_collect_all_on_two_workers(prefect_on_postgres, warehouse, one_plain_run, moto_s3):  # noqa: F811
     """Quick: collect-all and one family at once, each worker taking one (--limit 1)."""
-    check_scale_out(prefect_on_postgres, warehouse, one_plain_run, ["collect-all", "casualties"], limit=1)
+    check_scale_out(prefect_on_postgres, warehouse, one_plain_run, ["collect-all", "casualties"], 1, moto_s3)
 
 
 @pytest.mark.slow
-def test_collect_all_and_every_family_at_once_on_two_workers(prefect_on_postgres, warehouse, one_plain_run):
-    check_scale_out(prefect_on_postgres, warehouse, one_plain_run, ["collect-all", *FAMILY_DEPLOYMENTS], limit=3)
+def test_collect_all_and_every_family_at_once_on_two_workers(prefect_on_postgres, warehouse, one_plain_run,
+                                                             moto_s3):  # noqa: F811
+    check_scale_out(prefect_on_postgres, warehouse, one_plain_run, ["collect-all", *FAMILY_DEPLOYMENTS], 3, moto_s3)
 
 
 # docs/DEPLOY.md, step 5: a source's secret saved as a Prefect Secret block on the server the workers use.

@@ -19,6 +19,7 @@ from typing import Any
 import fsspec
 
 _SHA = re.compile(r"[0-9a-f]{64}")
+_NAME = re.compile(r"[^/.]{2}/[^/]+")  # <first two characters>/<name>; never .tmp/
 
 
 class SnapshotMissing(KeyError):
@@ -133,8 +134,8 @@ class SnapshotStore:
                 found = self.fs.find(self.root)
             except FileNotFoundError:
                 return []
-        prefix = self.root.rstrip("/") + "/"
-        return sorted(p.removeprefix(prefix) for p in found if re.fullmatch(r"[^/.]{2}/[^/]+", p.removeprefix(prefix)))
+        relative = (p.removeprefix(self.root.rstrip("/") + "/") for p in found)
+        return sorted(name for name in relative if _NAME.fullmatch(name))
 
     def verify(self) -> list[str]:
         """Named files whose bytes do not match their name (must be none), on disk or in an object store."""

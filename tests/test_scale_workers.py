@@ -106,7 +106,7 @@ def warehouse(databases, prefect_on_postgres, moto_s3):  # noqa: F811
     url = databases.create("sanctrace_scale")
     prefect_on_postgres.env.update({"SANCTRACE_WAREHOUSE_URL": url, "SANCTRACE_SNAPSHOT_STORE": moto_s3.bucket(),
                                     **moto_s3.env()})
-    # Runs never migrate: `sanctrace migrate` before the workers start (docs/DEPLOY.md, step 2).
+    # Runs never migrate: `sanctrace migrate` before the workers start (docs/DEPLOY.md, step 3).
     migrated = subprocess.run([sys.executable, "-m", "sanctrace.cli", "migrate"], env=prefect_on_postgres.env,
                               cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120)
     assert migrated.returncode == 0 and "newest schema" in migrated.stdout, migrated.stderr
@@ -193,8 +193,8 @@ def check_scale_out(local: LocalPrefect, engine, one_plain_run, deployments: lis
     stored = check_store(local, engine, s3)
     result = {**stored, "deployments": deployments, "workers": len(WORKERS), "worker_limit": limit,
               "runs_per_worker": dict(sorted(by_worker.items())), "all_completed": True,
-              "created_within_seconds": created_within, "seconds": seconds, "figures": size(one_plain_run), "duplicates": 0,
-              "prefect_database": "postgresql", "warehouse": engine.dialect.name}
+              "created_within_seconds": created_within, "seconds": seconds, "figures": size(one_plain_run),
+              "duplicates": 0, "prefect_database": "postgresql", "warehouse": engine.dialect.name}
     out = PROJECT_ROOT / "data" / "reliability"
     out.mkdir(parents=True, exist_ok=True)
     Path(out / f"workers-{len(deployments)}-runs.json").write_text(json.dumps(result, indent=1))

@@ -18,6 +18,7 @@ import sys
 import time
 import uuid
 from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 import psycopg
@@ -123,15 +124,20 @@ def api(local: LocalPrefect, method: str, path: str, **kw):
 
 
 def start_workers(local: LocalPrefect, limit: int) -> None:
+    """Start the workers and wait until each has sent a heartbeat (a worker of an earlier test, by the same
+    name, stays listed: only a heartbeat after this start counts)."""
+    started = datetime.now(timezone.utc)
     for name in WORKERS:
         local.start_worker(name, limit=limit)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
-        seen = {w["name"] for w in api(local, "POST", f"/work_pools/{POOL}/workers/filter", json={})}
-        if set(WORKERS) <= seen:
+        beats = {w["name"]: w["last_heartbeat_time"]
+                 for w in api(local, "POST", f"/work_pools/{POOL}/workers/filter", json={})}
+        alive = {n for n, t in beats.items() if t and datetime.fromisoformat(t) > started}
+        if set(WORKERS) <= alive:
             return
         time.sleep(1)
-    raise TimeoutError(f"workers {WORKERS} not polling after 120 s; seen {seen}")
+    raise TimeoutError(f"workers {WORKERS} sent no heartbeat within 120 s; last heartbeats {beats}")
 
 
 def start_runs(local: LocalPrefect, names: list[str]) -> list[str]:

@@ -1,6 +1,8 @@
 """Content-addressed raw store: every body is kept once under its SHA-256, written atomically.
 
-A folder by default; any fsspec URL (``s3://bucket/prefix``) in production.
+A folder by default; any fsspec URL (``s3://bucket/prefix``) in production, opened with the options
+given (for S3: ``client_kwargs.endpoint_url``, ``key``/``secret``...; else the standard AWS variables such as
+``AWS_ENDPOINT_URL`` and ``AWS_ACCESS_KEY_ID`` apply). An error reaching the store names the store.
 """
 
 from __future__ import annotations
@@ -10,22 +12,56 @@ import os
 import re
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import fsspec
 
 _SHA = re.compile(r"[0-9a-f]{64}")
+_NAME = re.compile(r"[^/.]{2}/[^/]+")  # <first two characters>/<name>; never .tmp/
 
 
 class SnapshotMissing(KeyError):
     pass
 
 
+class StoreUnavailable(RuntimeError):
+    """The store could not be read or written (object store down, wrong endpoint, no bucket, no access)."""
+
+
 class SnapshotStore:
-    def __init__(self, location: str | Path):
+    def __init__(self, location: str | Path, options: dict[str, Any] | None = None):
         self.location = str(location)
-        self.fs, self.root = fsspec.core.url_to_fs(self.location)
+        self.fs, self.root = fsspec.core.url_to_fs(self.location, **(options or {}))
         self.local = self.fs.protocol in ("file", ("file", "local")) or "file" in self.fs.protocol
+
+    @contextmanager
+    def _reaching(self, what: str, passes: tuple[type[BaseException], ...] = (FileNotFoundError,)):
+        """Name the store in any failure to reach it: a bare botocore error names only an endpoint.
+        A folder's own errors (disk full, permissions) pass as they are."""
+        if self.local:
+            yield
+            return
+        try:
+            yield
+        except (SnapshotMissing, StoreUnavailable, *passes):
+            raise
+        except Exception as exc:  # noqa: BLE001 (fsspec backends raise their own types: botocore, aiohttp, OSError)
+            raise StoreUnavailable(f"snapshot store {self.location} cannot be reached ({what}): "
+                                   f"{type(exc).__name__}: {exc}") from exc
+
+    def check(self) -> None:
+        """Fail at once, naming the store, when it cannot be reached (before a run fetches anything)."""
+        if self.local:
+            Path(self.root).mkdir(parents=True, exist_ok=True)
+            return
+        with self._reaching("listing"):
+            try:
+                self.fs.ls(self.root, detail=False, refresh=True)
+            except FileNotFoundError:
+                if not self.fs.exists(self.root.split("/", 1)[0]):  # an empty prefix is fine, no bucket is not
+                    raise StoreUnavailable(f"snapshot store {self.location}: bucket not found") from None
 
     def path(self, sha256: str) -> str:
         if not _SHA.fullmatch(sha256):
@@ -37,17 +73,20 @@ class SnapshotStore:
         return Path(path).as_uri() if self.local else self.fs.unstrip_protocol(path)
 
     def exists(self, sha256: str) -> bool:
-        return self.fs.exists(self.path(sha256))
+        with self._reaching("looking up a snapshot"):
+            return self.fs.exists(self.path(sha256))
 
     def put(self, content: bytes) -> tuple[str, str]:
         sha = hashlib.sha256(content).hexdigest()
         if not self.exists(sha):
-            self._write(self.path(sha), content)
+            with self._reaching("writing a snapshot", passes=()):  # on a write, "not found" is a missing bucket
+                self._write(self.path(sha), content)
         return sha, self.uri(sha)
 
     def get(self, sha256: str) -> bytes:
         try:
-            content = self.fs.cat_file(self.path(sha256))
+            with self._reaching("reading a snapshot"):
+                content = self.fs.cat_file(self.path(sha256))
         except FileNotFoundError:
             raise SnapshotMissing(f"snapshot {sha256} is not in {self.location}") from None
         if hashlib.sha256(content).hexdigest() != sha256:
@@ -85,14 +124,28 @@ class SnapshotStore:
             return []
         return [str(p) for p in self._tmp.iterdir()]
 
+    def names(self) -> list[str]:
+        """Every stored name (a path under the store's root, ``ab/abcd...``); leftovers in .tmp/ excluded."""
+        if self.local:
+            root = Path(self.root)
+            return sorted(str(p.relative_to(root)) for p in root.glob("??/*")) if root.exists() else []
+        with self._reaching("listing"):
+            try:
+                found = self.fs.find(self.root)
+            except FileNotFoundError:
+                return []
+        relative = (p.removeprefix(self.root.rstrip("/") + "/") for p in found)
+        return sorted(name for name in relative if _NAME.fullmatch(name))
+
     def verify(self) -> list[str]:
-        """Named files whose bytes do not match their name (must be none)."""
-        if not self.local or not Path(self.root).exists():
-            return []
+        """Named files whose bytes do not match their name (must be none), on disk or in an object store."""
         bad = []
-        for path in Path(self.root).glob("??/*"):
-            if hashlib.sha256(path.read_bytes()).hexdigest() != path.name:
-                bad.append(str(path))
+        for name in self.names():
+            path = f"{self.root.rstrip('/')}/{name}"
+            with self._reaching("verifying"):
+                content = Path(path).read_bytes() if self.local else self.fs.cat_file(path)
+            if hashlib.sha256(content).hexdigest() != name.split("/")[-1]:
+                bad.append(path if self.local else self.fs.unstrip_protocol(path))
         return bad
 
     def sweep(self, min_age_seconds: float = 3600) -> int:

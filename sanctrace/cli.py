@@ -1,5 +1,5 @@
-"""`sanctrace` command line: sources, parse, explain, migrate, run, archive export, trade-watch, check-claims, browse,
-alerts."""
+"""`sanctrace` command line: sources, parse, explain, migrate, run, archive export, store verify, trade-watch,
+check-claims, browse, alerts."""
 
 from __future__ import annotations
 
@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--title", help="the chart's title (default: the series)")
     p.add_argument("--json", action="store_true", help="print the points drawn as one JSON object per line")
     p.set_defaults(handler=_reads_warehouse(cmd_plot))
+    p = sub.add_parser("store", help="the snapshot store (SANCTRACE_SNAPSHOT_STORE: a folder or s3://...)")
+    store = p.add_subparsers()
+    p = store.add_parser("verify", help="read every stored document back and check it against its sha256 name; "
+                                        "exit 1 on a mismatch, 2 if the store cannot be reached")
+    p.set_defaults(handler=cmd_store_verify)
     p = sub.add_parser("trade-watch", help="transit indicators: exports to Russia of watched goods per reporter")
     p.add_argument("--hs", action="append", help="HS code to watch (repeatable; default: the settings' watch list)")
     p.add_argument("--reporter", action="append", help="transit reporter, ISO alpha-3 (repeatable; default: watch list)")
@@ -318,6 +323,23 @@ def cmd_archive_export(args) -> int:
         print(f"{source_id}: {done.entries[source_id]} request(s), {done.files[source_id]} file(s)")
     print(f"replay archive: {args.dir} (replay it with `sanctrace run --mode replay --archive {args.dir}`)")
     return 0
+
+
+def cmd_store_verify(args) -> int:
+    from extractors.snapshots import SnapshotStore, StoreUnavailable
+
+    settings = get_settings()
+    store = SnapshotStore(settings.snapshot_store, settings.snapshot_store_options)
+    try:
+        store.check()
+        names, bad = store.names(), store.verify()
+    except StoreUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for path in bad:
+        print(f"MISMATCH {path}: its bytes do not hash to its name")
+    print(f"{store.location}: {len(names)} document(s) read back, {len(bad)} mismatch(es)")
+    return 1 if bad else 0
 
 
 def cmd_run(args) -> int:

@@ -59,7 +59,8 @@ def _runtime(datasette) -> Runtime:
     from the settings."""
     path = datasette.get_database().path
     settings = get_settings().model_copy(update={"warehouse_url": f"sqlite:///{path}"})
-    return Runtime(settings, read_only_engine(path), SnapshotStore(settings.snapshot_store))
+    store = SnapshotStore(settings.snapshot_store, settings.snapshot_store_options)
+    return Runtime(settings, read_only_engine(path), store)
 
 
 @lru_cache(maxsize=8)

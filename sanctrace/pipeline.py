@@ -52,8 +52,8 @@ class Runtime:
 
 def runtime(settings: Settings | None = None, flow_run_id: str | None = None) -> Runtime:
     settings = settings or get_settings()
-    return Runtime(settings, engine_for(settings.warehouse_url), SnapshotStore(settings.snapshot_store),
-                   flow_run_id)
+    store = SnapshotStore(settings.snapshot_store, settings.snapshot_store_options)
+    return Runtime(settings, engine_for(settings.warehouse_url), store, flow_run_id)
 
 
 def utcnow() -> datetime:

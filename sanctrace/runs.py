@@ -127,6 +127,7 @@ def prepare() -> pipeline.Runtime:
     settings = get_settings()
     check_at_head(settings.warehouse_url)
     rt = pipeline.runtime(settings)
+    rt.store.check()  # an unreachable store fails the run before anything is fetched or loaded
     pipeline.register_sources(rt)
     rt.store.sweep()
     return rt

@@ -1,6 +1,7 @@
 """`make serve`: a local Prefect server, the work pool, every deployment and one worker, all offline.
 
-Ctrl-C (or SIGTERM) stops everything it started. The deployment test drives the same class.
+Ctrl-C (or SIGTERM) stops everything it started. The deployment test drives the same class, and the
+scale-out test runs it with the server on PostgreSQL and several named workers (as on several machines).
 """
 
 from __future__ import annotations
@@ -32,10 +33,16 @@ def prefect_env(home: Path, port: int, extra: dict[str, str] | None = None) -> d
 
 
 class LocalPrefect:
-    def __init__(self, home: Path, port: int = 4200, extra_env: dict[str, str] | None = None):
+    """``extra_env`` goes to every process (workers and the flow runs they start); ``server_env`` to the
+    server alone, e.g. ``PREFECT_API_DATABASE_CONNECTION_URL`` for a server on PostgreSQL."""
+
+    def __init__(self, home: Path, port: int = 4200, extra_env: dict[str, str] | None = None,
+                 server_env: dict[str, str] | None = None):
         self.home, self.port = Path(home), port
         self.env = prefect_env(self.home, port, extra_env)
+        self.server_env = {**self.env, **(server_env or {})}
         self.processes: list[subprocess.Popen] = []
+        self.workers: dict[str, subprocess.Popen] = {}
         self.prefect = str(Path(sys.executable).with_name("prefect"))
 
     @property
@@ -46,11 +53,11 @@ class LocalPrefect:
     def ui(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def _spawn(self, *args: str, log: str) -> subprocess.Popen:
+    def _spawn(self, *args: str, log: str, env: dict[str, str] | None = None) -> subprocess.Popen:
         self.home.mkdir(parents=True, exist_ok=True)
         out = open(self.home / log, "ab")
         # Its own session: one SIGTERM to the group stops it, even from a non-interactive shell.
-        process = subprocess.Popen([self.prefect, *args], env=self.env, cwd=PROJECT_ROOT, stdout=out,
+        process = subprocess.Popen([self.prefect, *args], env=env or self.env, cwd=PROJECT_ROOT, stdout=out,
                                    stderr=subprocess.STDOUT, start_new_session=True)
         self.processes.append(process)
         return process
@@ -63,7 +70,8 @@ class LocalPrefect:
         return result.stdout
 
     def start_server(self, timeout: float = 120) -> None:
-        self._spawn("server", "start", "--host", "127.0.0.1", "--port", str(self.port), log="server.log")
+        self._spawn("server", "start", "--host", "127.0.0.1", "--port", str(self.port), log="server.log",
+                    env=self.server_env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
@@ -82,20 +90,37 @@ class LocalPrefect:
                 raise
         self.run("deploy", "--all", "--no-prompt")
 
-    def start_worker(self) -> None:
-        self._spawn("worker", "start", "--pool", POOL, "--type", "process", log="worker.log")
+    def start_worker(self, name: str | None = None, limit: int | None = None) -> subprocess.Popen:
+        """A process worker on the pool; a named one logs to worker-<name>.log and labels its runs with
+        the name (``prefect.worker.name``). ``limit``: most flow runs it runs at once."""
+        args = ["worker", "start", "--pool", POOL, "--type", "process"]
+        args += ["--name", name] if name else []
+        args += ["--limit", str(limit)] if limit else []
+        process = self._spawn(*args, log=f"worker-{name}.log" if name else "worker.log")
+        self.workers[name or "worker"] = process
+        return process
+
+    def stop_workers(self) -> None:
+        self._stop(list(self.workers.values()))
+        self.processes = [p for p in self.processes if p not in self.workers.values()]
+        self.workers.clear()
 
     def stop(self) -> None:
-        for process in reversed(self.processes):
+        self._stop(self.processes)
+        self.processes.clear()
+        self.workers.clear()
+
+    @staticmethod
+    def _stop(processes: list[subprocess.Popen]) -> None:
+        for process in reversed(processes):
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
-        for process in self.processes:
+        for process in processes:
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        self.processes.clear()
 
 
 def main() -> int:

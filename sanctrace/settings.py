@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +22,12 @@ class Settings(BaseSettings):
     snapshot_store: str = Field(
         default=str(PROJECT_ROOT / "data" / "snapshots"),
         description="Folder or fsspec URL (s3://...) where raw documents are kept by SHA-256.",
+    )
+    snapshot_store_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description='fsspec options for the store, as JSON: for S3 e.g. {"client_kwargs": {"endpoint_url": '
+                    '"http://minio:9000"}}; without it s3fs reads the standard AWS variables '
+                    "(AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION).",
     )
     fetch_mode: Literal["live", "replay"] = "replay"
     replay_archive: Path = Field(

@@ -15,25 +15,17 @@ import time
 
 import pytest
 
-from sanctrace import pipeline
-from sanctrace.settings import PROJECT_ROOT, Settings
+from sanctrace.settings import PROJECT_ROOT
 from tests.faults import sources
 from tests.faults.state import duplicate_current, figures, size
-from warehouse.migrate import upgrade
+from warehouse.engine import engine_for
 
 
 @pytest.fixture(scope="module")
 def one_run(tmp_path_factory):
     """The figures of one plain run, in replay mode, in a warehouse of its own."""
-    folder = tmp_path_factory.mktemp("one-run")
-    settings = Settings(warehouse_url=f"sqlite:///{folder / 'w.db'}", snapshot_store=str(folder / "s"),
-                        replay_archive=sources.REPLAY, fetch_mode="replay")
-    upgrade(settings.warehouse_url)
-    rt = pipeline.runtime(settings)
-    pipeline.register_sources(rt)
-    for source_id in sources.recorded_sources():
-        assert pipeline.run_source(rt, source_id, sources.replay_options(source_id)).ok
-    return figures(rt.engine)
+    settings = sources.plain_run(tmp_path_factory.mktemp("one-run"))
+    return figures(engine_for(settings.warehouse_url))
 
 
 def start_runs(rt, count: int) -> list[subprocess.CompletedProcess]:

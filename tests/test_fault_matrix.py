@@ -16,12 +16,14 @@ from pathlib import Path
 import pytest
 
 from extractors.base import FetchOptions
+from extractors.snapshots import SnapshotStore
 from sanctrace import pipeline
 from sanctrace.settings import PROJECT_ROOT
 from tests.faults import sources
 from tests.faults.layouts import changed_layout
 from tests.faults.server import FaultServer
 from tests.faults.state import figures, size
+from tests.s3 import moto_s3  # noqa: F401 (a fixture: an S3 API on 127.0.0.1)
 
 RECOVERS, FAILS = "recovers", "fails"
 LAUGHS = (b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">'
@@ -60,6 +62,7 @@ FAULTS = {
     "zip bomb": (always("body", _zip_bomb()), FAILS, "zip bomb"),
 }
 MATRIX: dict[tuple[str, str], dict[str, str]] = {}
+S3_SOURCE = "unhcr-ukraine-refugees"  # the S3 row: one source, every fault
 
 
 def options(source_id: str) -> FetchOptions:
@@ -89,9 +92,9 @@ def matrix_table(request):
 
 def render(matrix) -> str:
     backends = sorted({b for b, _ in matrix})
-    ids = sorted({s for _, s in matrix})
     lines = []
     for backend in backends:
+        ids = sorted({s for b, s in matrix if b == backend})
         lines += [f"\n{backend}:", "| fault | " + " | ".join(ids) + " |", "|---|" + "---|" * len(ids)]
         for fault in FAULTS:
             cells = [matrix.get((backend, s), {}).get(fault, "not run") for s in ids]
@@ -101,12 +104,28 @@ def render(matrix) -> str:
 
 @pytest.mark.parametrize("source_id", sources.recorded_sources())
 def test_every_fault_on_every_source(source_id, rt, server):
+    every_fault(rt, source_id, server, rt.engine.dialect.name)
+
+
+# Once with the snapshots on an S3 API (moto on 127.0.0.1): the store under the fetcher changes, nothing is lost.
+@pytest.mark.parametrize("warehouse_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.slow)],
+                         indirect=True)
+def test_every_fault_with_the_snapshots_on_s3(rt, server, moto_s3):  # noqa: F811
+    store_url = moto_s3.bucket()
+    s3_rt = pipeline.Runtime(rt.settings.model_copy(update={"snapshot_store": store_url}), rt.engine,
+                             SnapshotStore(store_url))
+    every_fault(s3_rt, S3_SOURCE, server, f"{rt.engine.dialect.name} + S3 store")
+    assert s3_rt.store.names() and not s3_rt.store.local
+
+
+def every_fault(rt, source_id: str, server, backend: str) -> None:
+    """One row of the matrix: "nothing lost" is the warehouse equal to the clean run's after every fault."""
     clean = pipeline.run_source(rt, source_id, options(source_id), mode="replay")
     assert clean.ok, clean.failures
     reference = figures(rt.engine)
     assert size(figures(rt.engine, source_id)) > 0, "a clean run must load figures"
     live = pipeline.Runtime(sources.live_settings(rt.settings, server, read_timeout=0.5), rt.engine, rt.store)
-    row = MATRIX.setdefault((rt.engine.dialect.name, source_id), {})
+    row = MATRIX.setdefault((backend, source_id), {})
     for fault, (queue, expected, words) in FAULTS.items():
         server.routes.clear()
         first = sources.documents(source_id)[0]

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from extractors import registry
 from extractors.base import FetchOptions
 from extractors.client import load_manifest
+from sanctrace import pipeline
 from sanctrace.settings import PROJECT_ROOT, Settings
 from tests.faults.server import FaultServer
 
@@ -73,3 +74,19 @@ def replay_options(source_id: str, force: bool = False) -> FetchOptions:
     hook = getattr(module, "recorded_params", None) or getattr(module, "replay_defaults", None)
     params = model(**hook(REPLAY)) if hook and model else None
     return FetchOptions(force=force, params=params)
+
+
+def plain_run(folder) -> Settings:
+    """Every recorded source loaded once with ``run_source`` into a SQLite warehouse of its own under
+    ``folder``: the figures any number of concurrent runs must end with."""
+    from warehouse.migrate import upgrade
+
+    settings = Settings(warehouse_url=f"sqlite:///{folder}/w.db", snapshot_store=f"{folder}/s",
+                        replay_archive=REPLAY, fetch_mode="replay")
+    upgrade(settings.warehouse_url)
+    rt = pipeline.runtime(settings)
+    pipeline.register_sources(rt)
+    for source_id in recorded_sources():
+        report = pipeline.run_source(rt, source_id, replay_options(source_id))
+        assert report.ok, report.failures
+    return settings

@@ -33,6 +33,7 @@ from warehouse import locks
 from warehouse.engine import engine_for
 from warehouse.migrate import upgrade
 
+LOAD_SECONDS = 1.0  # how long each recorded load step lasts at least (see record_loads)
 HOLD_SCRIPT = """
 import sys, time
 from warehouse import locks
@@ -202,6 +203,9 @@ def record_loads(folder: Path) -> None:
 
     def recorded(rt, source_id, shas, *args, **kwargs):
         started = time.time()  # wall clock: compared across processes
+        # The recorded documents load in milliseconds; real loads take seconds. Without this, two
+        # unguarded runs would rarely overlap and the test could not tell a lock from good luck.
+        time.sleep(LOAD_SECONDS)
         report = real(rt, source_id, shas, *args, **kwargs)
         line = {"pid": os.getpid(), "source_id": source_id, "family": report.family, "start": started,
                 "end": time.time(), "loaded": bool(shas) and not report.skipped_unchanged, "new": report.new}

@@ -184,6 +184,8 @@ def child_env(folder: Path, url: str) -> dict[str, str]:
         "PREFECT_HOME": str(folder / "prefect"), "SANCTRACE_WAREHOUSE_URL": url,
         "SANCTRACE_SNAPSHOT_STORE": str(folder / "snapshots"), "SANCTRACE_FETCH_MODE": "replay",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1", "PREFECT_LOGGING_LEVEL": "WARNING",
+        # 20 s by default: not enough on two cores busy with other test suites
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     })
     return env
 

@@ -12,11 +12,14 @@ holds while it loads) is shown too.
 
 Prefect's floor is a no-op flow of the same shape on the same server: one parent flow running one subflow
 per family in threads, each submitting a fetch task per source, then a load task per source, that do
-nothing. The warm run and the floor alternate ``--repeat`` times and their medians are compared. The floor
-is also run once with a Prefect global concurrency slot per family around its loads (how sanctrace took
-its load slots before), to show what those slots cost. Prints tables; exits 0 (missed targets are printed).
+nothing. After one floor run that is not counted (it registers the floor's flows, as the cold run
+registers collect_all's), the warm run and the floor alternate ``--repeat`` times and their medians are
+compared. The floor is also run once with a Prefect global concurrency slot per family around its loads
+(how sanctrace took its load slots before), to show what those slots cost. The load lock alone is timed
+too: taking and releasing it with no other holder, and the hand-over (from one holder letting go to the
+waiting one holding it). Prints tables; exits 0 (missed targets are printed).
 
-    .venv/bin/python bench/run_all.py [--databases sqlite,postgres] [--sources ID,...] [--repeat 3]
+    .venv/bin/python bench/run_all.py [--databases sqlite,postgres] [--sources ID,...] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -147,6 +150,33 @@ def run_floor(floor_all) -> dict:
     return {"wall": wall}
 
 
+def lock_costs(engine, times: int = 20) -> dict:
+    """Medians: take and release a load lock with no other holder; hand it over to a waiting holder."""
+    from warehouse import locks
+
+    def take() -> float:
+        started = time.perf_counter()
+        with locks.hold(engine, ["load-bench"], 10):
+            return time.perf_counter() - started
+
+    uncontended = [take() for _ in range(times)]
+    handover = []
+    for _ in range(times // 2):
+        released: list[float] = []
+
+        def waiter():
+            with locks.hold(engine, ["load-bench"], 10):
+                handover.append(time.perf_counter() - released[0])
+
+        with locks.hold(engine, ["load-bench"], 10):
+            thread = threading.Thread(target=waiter)
+            thread.start()
+            time.sleep(0.2)  # the waiter is now waiting
+            released.append(time.perf_counter())
+        thread.join()
+    return {"uncontended": median(uncontended), "handover": median(handover)}
+
+
 def child(sources: list[str] | None, repeat: int) -> dict:
     from prefect.client.orchestration import get_client
 
@@ -169,12 +199,16 @@ def child(sources: list[str] | None, repeat: int) -> dict:
     server = time.perf_counter() - started
     cold = run_once(collect_all, spans, sources)
     floor, slotted = floor_flow(families, False), floor_flow(families, True)
+    run_floor(floor)  # not counted: registers the floor's flows, as the cold run did collect_all's
     warm, floors = [], []
     for _ in range(repeat):  # alternated, so the other engineers' load on the machine hits both alike
         warm.append(run_once(collect_all, spans, sources))
         floors.append(run_floor(floor))
     assert cold["new"] > 0 and all(w["new"] == 0 for w in warm), (cold["new"], [w["new"] for w in warm])
+    from warehouse.engine import engine_for
+
     return {"server": server, "cold": cold, "warm": warm, "floor": floors, "slots_floor": run_floor(slotted),
+            "lock": lock_costs(engine_for(os.environ["SANCTRACE_WAREHOUSE_URL"])),
             "shape": {"families": len(families), "tasks": 2 * len(ids)}}
 
 
@@ -219,6 +253,9 @@ def report(kind: str, r: dict) -> list[str]:
         f"{warms} s, floor {floors} s; warm / cold = {ratio:.0%}; RSS: {RSS_NOTE})",
         ("run", "wall s", "over floor", "in tasks s", "flow set-up s", "Prefect overhead s",
          "of it waiting for load locks s", "new", "unchanged", "sources skipped", "peak RSS MB"), rows)
+    lock = r["lock"]
+    print(f"load lock ({kind}, warehouse/locks.py), medians: take and release with no other holder "
+          f"{lock['uncontended'] * 1000:.2f} ms; hand-over to a waiting holder {lock['handover'] * 1000:.1f} ms")
     missed = []
     if r["cold"]["slots"] > LOCK_TARGET:
         missed.append(f"{kind}: cold run waited {r['cold']['slots']:.2f} s for load locks (target <= {LOCK_TARGET} s)")
@@ -232,7 +269,7 @@ def main() -> int:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
     args.add_argument("--sources", default="", help="comma-separated source ids (default: every source)")
-    args.add_argument("--repeat", type=int, default=3, help="warm runs and floor runs, alternated (default 3)")
+    args.add_argument("--repeat", type=int, default=5, help="warm runs and floor runs, alternated (default 5)")
     args.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     options = args.parse_args()
     sources = [s for s in options.sources.split(",") if s]

@@ -7,7 +7,7 @@ that dies lets go with it:
 - PostgreSQL: a session-level advisory lock (``pg_advisory_lock``) on a connection of its own. The
   server wakes the next waiter the moment the lock is released; ``lock_timeout`` bounds the wait. The
   lock belongs to the session, so a crashed holder's lock ends with its connection (the server's TCP
-  keepalives, set short on this session, also end a session whose machine vanished).
+  keepalives, set short on these sessions, also end a session whose machine vanished).
 - SQLite: an exclusive ``flock`` on a file beside the database (``<db>-lock-<name>``), the same kind of
   operating-system lock SQLite itself uses for its write lock. Every process that writes a SQLite file
   (in WAL mode) must be on the machine that holds it, so a file lock reaches every possible writer. The
@@ -25,10 +25,11 @@ import re
 import time
 import zlib
 from contextlib import ExitStack, contextmanager, suppress
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import URL, Engine, create_engine, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
@@ -64,14 +65,8 @@ def hold(engine: Engine, names: list[str], timeout: float) -> Iterator[float]:
 
 @contextmanager
 def _postgres(engine: Engine, names: list[str], deadline: float, timeout: float) -> Iterator[None]:
-    # A connection of its own, outside the engine's pool: the lock lives exactly as long as it, and a
-    # pooled connection can never carry a forgotten lock to someone else.
-    lock_engine = create_engine(engine.url, poolclass=NullPool)
-    conn = lock_engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    conn = _lock_engine(engine.url).connect().execution_options(isolation_level="AUTOCOMMIT")
     try:
-        conn.exec_driver_sql("SET tcp_keepalives_idle = 30")
-        conn.exec_driver_sql("SET tcp_keepalives_interval = 10")
-        conn.exec_driver_sql("SET tcp_keepalives_count = 3")
         for name in names:
             left = max(1, int((deadline - time.monotonic()) * 1000))
             conn.exec_driver_sql(f"SET lock_timeout = {left}")
@@ -86,7 +81,16 @@ def _postgres(engine: Engine, names: list[str], deadline: float, timeout: float)
         with suppress(SQLAlchemyError):  # at once, not when the session ends (a broken one already has)
             conn.exec_driver_sql("SELECT pg_advisory_unlock_all()")
         conn.close()
-        lock_engine.dispose()
+
+
+@lru_cache(maxsize=8)
+def _lock_engine(url: URL) -> Engine:
+    """Connections of their own, outside the warehouse engine's pool: a lock lives exactly as long as its
+    connection, and a pooled connection can never carry a forgotten lock to someone else. Short server-side
+    TCP keepalives (sent with the connection's start-up) end the session of a holder whose machine vanished
+    within about a minute."""
+    return create_engine(url, poolclass=NullPool, connect_args={
+        "options": "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"})
 
 
 def pg_key(name: str) -> int:

@@ -7,7 +7,9 @@ that dies lets go with it:
 - PostgreSQL: a session-level advisory lock (``pg_advisory_lock``) on a connection of its own. The
   server wakes the next waiter the moment the lock is released; ``lock_timeout`` bounds the wait. The
   lock belongs to the session, so a crashed holder's lock ends with its connection (the server's TCP
-  keepalives, set short on these sessions, also end a session whose machine vanished).
+  keepalives, set short on these sessions, also end a session whose machine vanished). A session lock
+  needs a real session: behind PgBouncer, use session pooling (transaction pooling would hand the lock's
+  session to other clients).
 - SQLite: an exclusive ``flock`` on a file beside the database (``<db>-lock-<name>``), the same kind of
   operating-system lock SQLite itself uses for its write lock. Every process that writes a SQLite file
   (in WAL mode) must be on the machine that holds it, so a file lock reaches every possible writer. The

@@ -2,35 +2,16 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from datetime import date
 from typing import Any
 
-from prefect.client.orchestration import get_client
-from prefect.exceptions import ObjectAlreadyExists
 from prefect.futures import wait
 from prefect.logging import get_run_logger
 from prefect.states import Completed, Failed, State
 
 from flows.report import announce, publish
-from flows.tasks import fetch_task, load_limit_name, load_slots, load_task
+from flows.tasks import fetch_task, load_task
 from sanctrace import runs
-
-
-def prepare(families: list[str]):
-    """Check the warehouse schema, register the sources, create the load limits (no migration)."""
-    rt = runs.prepare()
-    for name in families:
-        ensure_load_limit(load_limit_name(name))
-    return rt
-
-
-def ensure_load_limit(name: str) -> None:
-    with get_client(sync_client=True) as client:
-        try:
-            client.upsert_global_concurrency_limit_by_name(name, 1)
-        except ObjectAlreadyExists:
-            pass  # another run created it a moment ago
 
 
 def run_family(family: str | None, sources: list[str] | None, fetch_mode: str | None,
@@ -40,13 +21,16 @@ def run_family(family: str | None, sources: list[str] | None, fetch_mode: str | 
     start, end = runs.check_window(start, end)
     mode = runs.check_mode(fetch_mode)
     params = runs.given_params(per_source)
-    rt = prepare([family] if family else runs.families(ids))
+    rt = runs.prepare()
     fetched = {sid: fetch_task.submit(sid, mode, force, start, end, params.get(sid), watch) for sid in ids}
     wait(list(fetched.values()))
-    # One slot per run, held while its sources load side by side (not one wait per source); a run
-    # whose documents were all parsed before only moves last_seen_at and needs no slot.
+    # One lock per family, held while its sources load side by side (not one wait per source); a run
+    # whose documents were all parsed before only moves last_seen_at and takes none.
     changed = _changed(rt, fetched, force)
-    with load_slots(runs.families(changed)) if changed else nullcontext():
+    with runs.load_lock(rt, changed) as waited:
+        if waited > 0.5:
+            get_run_logger().info("waited %.1f s for another run to finish loading %s", waited,
+                                  "/".join(runs.families(changed)))
         loads = {sid: load_task.submit(sid, fetched[sid], force) for sid in ids}
         wait(list(loads.values()))
     reports = [_report(sid, fetched[sid], loads[sid]) for sid in ids]

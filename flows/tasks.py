@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
 from datetime import date
-from typing import Any, Iterator
+from typing import Any
 
 from prefect import task
-from prefect.concurrency.sync import concurrency
 from prefect.context import get_run_context
 from prefect.logging import get_run_logger
 
@@ -37,22 +34,6 @@ def fetch_task(source_id: str, mode: str, force: bool, start: date | None, end: 
                 fetched["not_modified"], {k: found.get(k, 0) for k in ("discovered", "new", "changed",
                                                                          "known", "no_copy")})
     return fetched
-
-
-def load_limit_name(family: str) -> str:
-    return f"sanctrace-load-{family}"
-
-
-@contextmanager
-def load_slots(families: list[str]) -> Iterator[None]:
-    """Two runs of one family never load at once: a run holds its families' slots while it loads,
-    and a second run waits here (its loads of the same sources then find them unchanged)."""
-    started = time.monotonic()
-    with concurrency([load_limit_name(f) for f in families], occupy=1, timeout_seconds=3600):
-        waited = time.monotonic() - started
-        if waited > 1:
-            get_run_logger().info("waited %.0f s for another %s run to finish loading", waited, "/".join(families))
-        yield
 
 
 @task(name="load-source", task_run_name="load {source_id}")

@@ -4,8 +4,9 @@ fetch and load steps. Flows name no source: everything a source owns is looked u
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
@@ -14,12 +15,14 @@ from extractors.base import FetchOptions
 from sanctrace import pipeline
 from sanctrace.pipeline import InvalidParameter
 from sanctrace.settings import get_settings
+from warehouse import locks
 from warehouse.migrate import SchemaBehind, check_at_head
 
 FetchMode = Literal["live", "replay"]
 # Dates stay "date or null": a plain date field with a null default is refused by the UI's own
 # validation ("None is not of type 'string'"), so these two keep Prefect's null toggle.
 OptionalDate = date | None
+LOAD_LOCK_TIMEOUT = 3600  # seconds a run waits for another run of its family to finish loading
 # The flows' default, read where they are deployed (a worker's own SANCTRACE_FETCH_MODE applies when a
 # run leaves it out): a plain choice, so the Prefect UI shows no "None" toggle.
 DEFAULT_MODE = get_settings().fetch_mode
@@ -154,6 +157,16 @@ def load(rt: pipeline.Runtime, source_id: str, fetched: dict[str, Any], force: b
     return report.as_dict()
 
 
+@contextmanager
+def load_lock(rt: pipeline.Runtime, source_ids: list[str]) -> Iterator[float]:
+    """Two runs of one family never load at once: held (in the warehouse, warehouse/locks.py) while the
+    sources' families load; a second run waits here, then finds those sources unchanged. Yields the
+    seconds waited; no sources (nothing changed) takes no lock."""
+    names = [f"load-{family}" for family in families(source_ids)]
+    with locks.hold(rt.engine, names, LOAD_LOCK_TIMEOUT) as waited:
+        yield waited
+
+
 def failed_report(source_id: str, message: str) -> dict[str, Any]:
     return pipeline.SourceReport(source_id, family_of(source_id), failures=[message]).as_dict()
 
@@ -165,5 +178,5 @@ def needs_load(rt: pipeline.Runtime, source_id: str, fetched: dict[str, Any], fo
 
 
 __all__ = ["FetchMode", "InvalidParameter", "SchemaBehind", "check_mode", "check_sources", "check_window",
-           "failed_report", "families", "family_of", "fetch", "given_params", "load", "needs_load",
+           "failed_report", "families", "family_of", "fetch", "given_params", "load", "load_lock", "needs_load",
            "params_for", "params_model", "prepare", "source_choice", "source_ids"]

@@ -16,7 +16,6 @@ from datetime import date, timedelta
 
 import pytest
 
-from extractors import registry
 from sanctrace import archive, cli, pipeline
 from sanctrace.settings import Settings
 from tests.conftest import _postgres_database
@@ -53,18 +52,13 @@ def fresh_url(warehouse_url, tmp_path):
         admin.close()
 
 
-def replay_params(source_id: str):
-    """What a run of the recorded archive asks for (the source's replay defaults), given to the live run
-    too so it requests only what the test server holds."""
-    hook = getattr(registry.get(source_id), "replay_defaults", None)
-    return hook(sources.REPLAY) if hook else None
-
-
 def live_run(rt, server, flow_run_id: str) -> dict[str, pipeline.SourceReport]:
     for source_id in sources.recorded_sources():
         sources.serve(server, source_id)
     live = pipeline.Runtime(sources.live_settings(rt.settings, server), rt.engine, rt.store, flow_run_id)
-    return {s: pipeline.run_source(live, s, sources.replay_options(s), mode="live", params=replay_params(s))
+    # replay_options: what the recorded archive holds (IOM's recorded rounds), so the live run asks the
+    # test server only for what it serves
+    return {s: pipeline.run_source(live, s, sources.replay_options(s), mode="live")
             for s in sources.recorded_sources()}
 
 

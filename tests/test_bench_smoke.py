@@ -50,7 +50,8 @@ def test_export_writes_every_row_in_each_format():
 
 
 @pytest.mark.timeout(300)
-def test_run_all_times_a_cold_and_a_warm_run():
+def test_run_all_times_a_cold_and_a_warm_run_and_prefects_floor():
     # Starts its own ephemeral Prefect server in a child process (the slowest of these, ~30 s).
-    out = run("run_all.py", "--databases", "sqlite", "--sources", "unhcr-ukraine-refugees")
+    out = run("run_all.py", "--databases", "sqlite", "--sources", "unhcr-ukraine-refugees", "--repeat", "1")
     assert "\ncold " in out and "\nwarm " in out and "Prefect overhead s" in out
+    assert "\nfloor " in out and "waiting for load locks s" in out

@@ -67,6 +67,12 @@ def test_two_runs_of_one_family_at_once_do_not_double_load(prefect_harness, env_
     expected = {"unhcr-ukraine-refugees": 181, "iom-dtm-idps": 197}
     assert {s: sorted(n) for s, n in by_source.items()} == {s: [0, n] for s, n in expected.items()}
     assert observations(env_settings.warehouse_url) == sum(expected.values())
+    # the warehouse's load lock did it (warehouse/locks.py), not a Prefect concurrency limit
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        names = [gcl.name for gcl in client.read_global_concurrency_limits(limit=200)]
+    assert not [n for n in names if n.startswith("sanctrace-load-")], names
 
 
 def test_a_source_secret_comes_from_env_or_a_secret_block(prefect_harness, monkeypatch):

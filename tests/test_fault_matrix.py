@@ -66,7 +66,7 @@ S3_SOURCE = "unhcr-ukraine-refugees"  # the S3 row: one source, every fault
 
 
 def options(source_id: str) -> FetchOptions:
-    return sources.replay_options(source_id, force=True)
+    return sources.light_options(source_id, force=True)
 
 
 @pytest.fixture

@@ -76,6 +76,22 @@ def replay_options(source_id: str, force: bool = False) -> FetchOptions:
     return FetchOptions(force=force, params=params)
 
 
+LIGHT_BYTES = 1_000_000
+
+
+def light_options(source_id: str, force: bool = False) -> FetchOptions:
+    """replay_options less the recorded downloads over 1 MB a source reads by name (Comext's CN8
+    workbook: 70,000 figures and 180,000 derivation links). The fault matrix reloads a source in every
+    cell; such a document has its own tests on both databases, and the matrix still covers the source."""
+    options = replay_options(source_id, force)
+    downloads = getattr(options.params, "downloads", None)
+    if downloads:
+        sizes = {url: e["path"].stat().st_size for url, e in load_manifest(REPLAY / source_id, source_id).items()}
+        kept = [u for u in downloads if sizes.get(u, 0) <= LIGHT_BYTES]
+        options.params = options.params.model_copy(update={"downloads": kept})
+    return options
+
+
 def plain_run(folder) -> Settings:
     """Every recorded source loaded once with ``run_source`` into a SQLite warehouse of its own under
     ``folder``: the figures any number of concurrent runs must end with."""

@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -36,11 +38,11 @@ def _postgres_database():
     return admin, name, url
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def warehouse_url(request, tmp_path):
-    """An empty, migrated warehouse of each kind; a PostgreSQL one is its own database, dropped after."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+@contextmanager
+def migrated_warehouse(kind: str, file: Path) -> Iterator[str]:
+    """An empty, migrated warehouse: a SQLite file, or a PostgreSQL database of its own, dropped after."""
+    if kind == "sqlite":
+        url = f"sqlite:///{file}"
         upgrade(url)
         yield url
         engine_for(url).dispose()
@@ -53,6 +55,13 @@ def warehouse_url(request, tmp_path):
         engine_for(url).dispose()
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def warehouse_url(request, tmp_path):
+    """An empty, migrated warehouse of each kind."""
+    with migrated_warehouse(request.param, tmp_path / "warehouse.db") as url:
+        yield url
 
 
 @pytest.fixture

@@ -18,12 +18,10 @@ import pytest
 
 from sanctrace import archive, cli, pipeline
 from sanctrace.settings import Settings
-from tests.conftest import _postgres_database
+from tests.conftest import migrated_warehouse
 from tests.faults import sources
 from tests.faults.server import FaultServer
 from tests.faults.state import figures, size
-from warehouse.engine import engine_for
-from warehouse.migrate import upgrade
 
 
 @pytest.fixture
@@ -36,20 +34,9 @@ def server():
 @pytest.fixture
 def fresh_url(warehouse_url, tmp_path):
     """A second empty warehouse of the same kind: the replay's."""
-    if warehouse_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / 'replayed.db'}"
-        upgrade(url)
+    kind = "sqlite" if warehouse_url.startswith("sqlite") else "postgres"
+    with migrated_warehouse(kind, tmp_path / "replayed.db") as url:
         yield url
-        engine_for(url).dispose()
-        return
-    admin, name, url = _postgres_database()
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        engine_for(url).dispose()
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
 
 def live_run(rt, server, flow_run_id: str) -> dict[str, pipeline.SourceReport]:

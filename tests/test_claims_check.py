@@ -1,6 +1,6 @@
 """`check-claims` against the warehouse loaded from the replay archive, SQLite and PostgreSQL.
 
-The article of ../shared/claims/ gets its honest verdicts (no recorded figure holds any of its claims;
+The article of tests/data/claims/ gets its honest verdicts (no recorded figure holds any of its claims;
 each names the source that would). Written sentences quote figures the recorded documents hold, and
 wrong or unrelated figures, which must not match.
 """

@@ -1,4 +1,4 @@
-"""Finding claims in a text (no warehouse): the real article of ../shared/claims/ and written sentences.
+"""Finding claims in a text (no warehouse): the real article (tests/data/claims/, see its ORIGIN.md) and written sentences.
 
 Every claim the article's README lists is found with its unit, currency and year; dates, durations,
 ordinals and the news site's navigation lines are not claims.
@@ -13,7 +13,8 @@ from sanctrace.claims_extract import Amount, find_claims
 from sanctrace.claims_subjects import subject_of
 from sanctrace.settings import PROJECT_ROOT
 
-ARTICLE = PROJECT_ROOT.parent / "shared" / "claims" / "article_kazakhstan-sanctions-evasion_2023-05.txt"
+# a byte copy of the project's claim text (tests/data/claims/ORIGIN.md)
+ARTICLE = PROJECT_ROOT / "tests" / "data" / "claims" / "article_kazakhstan-sanctions-evasion_2023-05.txt"
 
 # (amounts as (value, unit), year or "as_of", qualifier), in the article's order
 EXPECTED = [

@@ -300,6 +300,11 @@ def _result(conn: Connection) -> LoadResult:
 def _withdraw(conn: Connection, ctx: LoadContext, reread: list[str]) -> list[dict]:
     """Close as withdrawn the current figures of the re-read snapshots that this batch did not yield;
     returns them as change entries (``cur_value`` = the withdrawn value)."""
+    # Without an index SQLite probes seen_keys by a full scan per figure: 127 s for Comext's 70,000 CN8
+    # figures (profiled); with it, well under a second.
+    conn.execute(text("CREATE INDEX ix_seen_keys ON seen_keys (series_id, period_start, period_end)"))
+    if is_postgres(conn.engine):
+        conn.execute(text("ANALYZE seen_keys"))
     found = conn.execute(text("""
         SELECT o.id, s.indicator, s.geo, s.partner, s.commodity, s.flow, s.unit, o.period_start,
                o.period_end, o.value AS cur_value, o.locator, o.snapshot_sha256

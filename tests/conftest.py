@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from sanctrace import pipeline
@@ -25,7 +27,7 @@ def replay_file(source_id: str, name: str) -> Path:
     return REPLAY / source_id / name
 
 
-def _postgres_database():
+def _postgres_database(template: str | None = None):
     base = os.environ.get(PG_ENV)
     if not base:
         pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
@@ -33,7 +35,7 @@ def _postgres_database():
 
     name = f"sanctrace_test_{uuid.uuid4().hex[:12]}"
     admin = psycopg.connect(base, autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
+    admin.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
     return admin, name, url
 
@@ -57,10 +59,91 @@ def migrated_warehouse(kind: str, file: Path) -> Iterator[str]:
         admin.close()
 
 
+class LoadedTemplates:
+    """Warehouses loaded once per session (recorded sources, replay) and copied for each test that asks
+    for them with ``@pytest.mark.preloaded(source_id, ...)``: a SQLite file copy, or a PostgreSQL database
+    made from the loaded one as its template. Loading Comext's CN8 workbook takes a minute; a copy, a second."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.made: dict[tuple[str, tuple[str, ...]], tuple[str, Path]] = {}
+        self.cleanups: list = []
+
+    def template(self, kind: str, sources: tuple[str, ...]) -> tuple[str, Path]:
+        if (kind, sources) not in self.made:
+            self.made[(kind, sources)] = self._load(kind, sources)
+        return self.made[(kind, sources)]
+
+    def _load(self, kind: str, sources: tuple[str, ...]) -> tuple[str, Path]:
+        folder = self.folder / f"{kind}-{len(self.made)}"
+        folder.mkdir()
+        context = migrated_warehouse(kind, folder / "warehouse.db")
+        url = context.__enter__()
+        self.cleanups.append(context)
+        settings = Settings(warehouse_url=url, snapshot_store=str(folder / "snapshots"),
+                            replay_archive=REPLAY, fetch_mode="replay")
+        runtime = pipeline.runtime(settings)
+        pipeline.register_sources(runtime)
+        for source_id in sources:
+            report = pipeline.run_source(runtime, source_id)
+            assert report.ok, (source_id, report.failures)
+        runtime.engine.dispose()  # a PostgreSQL template must have no open connection
+        return url, folder / "snapshots"
+
+    @contextmanager
+    def copy(self, kind: str, sources: tuple[str, ...], tmp_path: Path) -> Iterator[str]:
+        template_url, template_store = self.template(kind, sources)
+        shutil.copytree(template_store, tmp_path / "snapshots")
+        if kind == "sqlite":
+            shutil.copyfile(make_url(template_url).database, tmp_path / "warehouse.db")
+            url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+            _point_snapshots_at(url, template_store, tmp_path / "snapshots")
+            yield url
+            engine_for(url).dispose()
+            return
+        admin, name, url = _postgres_database(template=make_url(template_url).database)
+        try:
+            _point_snapshots_at(url, template_store, tmp_path / "snapshots")
+            yield url
+        finally:
+            engine_for(url).dispose()
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.close()
+
+    def close(self) -> None:
+        for context in reversed(self.cleanups):
+            context.__exit__(None, None, None)
+
+
+def _point_snapshots_at(url: str, old: Path, new: Path) -> None:
+    """The copy's provenance names its own snapshot store, as if it had been loaded there."""
+    engine = engine_for(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE snapshot SET storage_uri = replace(storage_uri, :old, :new)"),
+                     {"old": str(old), "new": str(new)})
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def loaded_templates(tmp_path_factory):
+    templates = LoadedTemplates(tmp_path_factory.mktemp("loaded-templates"))
+    yield templates
+    templates.close()
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def warehouse_url(request, tmp_path):
-    """An empty, migrated warehouse of each kind."""
-    with migrated_warehouse(request.param, tmp_path / "warehouse.db") as url:
+    """A migrated warehouse of each kind: empty, or holding the sources a test names with
+    ``@pytest.mark.preloaded(...)`` (loaded once per session, copied for each test)."""
+    preloaded = request.node.get_closest_marker("preloaded")
+    if preloaded is None:
+        with migrated_warehouse(request.param, tmp_path / "warehouse.db") as url:
+            yield url
+        return
+    if request.param == "postgres" and not os.environ.get(PG_ENV):
+        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    templates = request.getfixturevalue("loaded_templates")
+    with templates.copy(request.param, tuple(preloaded.args), tmp_path) as url:
         yield url
 
 

@@ -24,10 +24,12 @@ SOURCES = ("kz-stat-trade", "kg-stat-trade", "unhcr-ukraine-refugees", "iom-dtm-
 NO_DATE = TextDate(None, "no date")
 
 
+# in replay each source asks only for what was recorded (its replay_defaults)
+pytestmark = pytest.mark.preloaded(*SOURCES)
+
+
 @pytest.fixture
 def loaded(rt):
-    for source in SOURCES:  # in replay each source asks only for what was recorded (its replay_defaults)
-        assert pipeline.run_source(rt, source).ok
     return rt
 
 

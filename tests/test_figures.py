@@ -22,10 +22,11 @@ UNHCR, KZ = "unhcr-ukraine-refugees", "kz-stat-trade"
 POLAND_FILE = replay_file(UNHCR, "sublocation_widget283575_popgroups5459-5478_2022-08-05.json")
 
 
+PRELOADED = pytest.mark.preloaded(UNHCR, KZ)
+
+
 @pytest.fixture
 def loaded(rt, env_settings):
-    for source in (UNHCR, KZ):
-        assert pipeline.run_source(rt, source).ok
     return rt
 
 
@@ -39,6 +40,7 @@ def json_rows(text: str) -> list[dict]:
     return [json.loads(line) for line in text.splitlines()]
 
 
+@PRELOADED
 def test_poland_refugees_with_their_sha256_and_locator(loaded, capsys):
     code, out, _ = run(capsys, "--geo", "POL", "--indicator", "refugees", "--json")
     assert code == 0
@@ -51,11 +53,13 @@ def test_poland_refugees_with_their_sha256_and_locator(loaded, capsys):
     assert row["parser_version"] and row["fetched_at"] and row["superseded_at"] is None
 
 
+@PRELOADED
 def test_the_table_names_the_figure_by_place_name(loaded, capsys):
     code, out, _ = run(capsys, "--geo", "Poland", "--indicator", "refugees")
     assert code == 0 and "1,256,568" in out and "2022-08-01" in out and "unhcr-ukraine-refugees" in out
 
 
+@PRELOADED
 def test_parquet_writes_the_same_rows_as_json(loaded, capsys, tmp_path):
     target = tmp_path / "poland.parquet"
     code, out, _ = run(capsys, "--geo", "POL", "--indicator", "refugees", "--json", "--parquet", str(target))
@@ -84,17 +88,20 @@ def test_parquet_writes_the_same_rows_as_json(loaded, capsys, tmp_path):
     (("--product", "chips"), "--product 'chips'"),
     (("--flow", "sideways"), "unknown flow 'sideways'"),
 ])
+@PRELOADED
 def test_a_bad_filter_exits_2_and_names_it(loaded, capsys, args, named):
     code, out, err = run(capsys, *args)
     assert code == 2 and named in err and out == ""
 
 
+@PRELOADED
 def test_the_installed_command_exits_2_on_a_bad_filter(loaded):
     result = subprocess.run([sys.executable, "-m", "sanctrace.cli", "figures", "--geo", "XXX", "--json"],
                             capture_output=True, text=True)
     assert result.returncode == 2 and "XXX is not a known ISO code" in result.stderr and not result.stdout
 
 
+@PRELOADED
 def test_no_figure_is_said_plainly(loaded, capsys):
     code, out, _ = run(capsys, "--geo", "POL", "--from", "2030")
     assert code == 0 and out.strip() == cli.NO_FIGURE
@@ -102,6 +109,7 @@ def test_no_figure_is_said_plainly(loaded, capsys):
     assert code == 0 and out == "" and cli.NO_FIGURE in err
 
 
+@PRELOADED
 def test_csv_of_every_current_figure_round_trips_the_warehouse(loaded, capsys, tmp_path):
     target = tmp_path / "all.csv"
     code, _, err = run(capsys, "--csv", str(target))
@@ -119,6 +127,7 @@ def test_csv_of_every_current_figure_round_trips_the_warehouse(loaded, capsys, t
         assert row["period_start"] == obs.period_start.isoformat()
 
 
+@PRELOADED
 def test_kazakhstan_by_name_with_partner_flow_and_period(loaded, capsys):
     code, out, _ = run(capsys, "--geo", "Казахстан", "--partner", "Russia", "--flow", "export",
                        "--from", "2020", "--to", "2020", "--json")
@@ -127,6 +136,7 @@ def test_kazakhstan_by_name_with_partner_flow_and_period(loaded, capsys):
     assert row["vintage"] == "2022-01-01" and row["locator"].startswith("cell:")
 
 
+@PRELOADED
 def test_all_versions_adds_the_superseded_one(loaded, capsys):
     args = ("--geo", "KAZ", "--partner", "RUS", "--flow", "X", "--from", "2020", "--to", "2020", "--json")
     assert len(json_rows(run(capsys, *args)[1])) == 1
@@ -136,6 +146,7 @@ def test_all_versions_adds_the_superseded_one(loaded, capsys):
     assert both[0]["superseded_at"] is not None and both[1]["superseded_at"] is None
 
 
+@PRELOADED
 def test_text_product_and_source_filters(loaded, capsys):
     cis = json_rows(run(capsys, "--text", "agg-cis", "--json")[1])
     assert {r["partner"] for r in cis} == {"AGG-CIS", "AGG-CIS-NON-EAEU"}  # the CIS and its non-EAEU part
@@ -144,6 +155,7 @@ def test_text_product_and_source_filters(loaded, capsys):
     assert run(capsys, "--product", "8542", "--json")[1] == ""  # no HS-level table was recorded
 
 
+@PRELOADED
 def test_exports_are_read_in_chunks(loaded):
     filters = figures.check(loaded.engine, figures.Wanted(sources=[KZ]))
     parts = list(figures.chunks(loaded.engine, filters, size=500))

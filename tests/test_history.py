@@ -20,9 +20,11 @@ KZ = "kz-stat-trade"
 EXACT = dict(rel=1e-12)
 
 
+pytestmark = pytest.mark.preloaded(KZ)
+
+
 @pytest.fixture
 def loaded(rt, env_settings):
-    assert pipeline.run_source(rt, KZ).ok
     return rt
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable, Iterable, Protocol
+from typing import Annotated, Any, Callable, Iterable, Protocol
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
 
 
 class SanctraceError(Exception):
@@ -108,6 +108,12 @@ class SecretSpec:
     env: str
     block: str
     description: str = ""
+
+
+# A text parameter that may be left empty: empty (or None, from Python) means "not given". Its schema is a
+# plain string with an empty default, so the Prefect UI shows a text box, not its "Property is type None"
+# type toggle, and accepts the field left empty.
+OptionalText = Annotated[str | None, WithJsonSchema({"type": "string"})]
 
 
 class SourceParams(BaseModel):

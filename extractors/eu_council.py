@@ -43,7 +43,7 @@ from pydantic import Field
 from extractors import council_listings, htmltext
 from extractors.base import (
     LIVE_UNTESTED, Assertions, Candidate, CheckResult, Discovery, Document, FetchOptions, LayoutChanged,
-    NoticeRecord, Parsed, Record, SourceClient, SourceInfo, SourceParams,
+    NoticeRecord, Parsed, Record, SourceClient, OptionalText, SourceInfo, SourceParams,
 )
 from extractors.discovery import fetch_candidates
 
@@ -88,7 +88,7 @@ SANCTIONS = re.compile(r"\b(?:sanctions?|restrictive measures)\b", re.I)
 
 
 class Params(SourceParams):
-    feed_url: str | None = Field(
+    feed_url: OptionalText = Field(
         FEED, description="The Council's press-release RSS feed: its items about a package of sanctions against "
         "Russia are the new packages. Empty: read no feed (a replay archive holds no recorded copy of it).")
     press_release_urls: list[str] = Field(
@@ -107,7 +107,7 @@ def replay_defaults(archive: Path) -> dict[str, Any]:
     from extractors.client import load_manifest
 
     urls = [url for url in load_manifest(Path(archive) / SOURCE.id, SOURCE.id) if "/press-releases/" in url]
-    return {"feed_url": None, "press_release_urls": urls, "follow_links": False}
+    return {"feed_url": "", "press_release_urls": urls, "follow_links": False}
 
 
 def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:

@@ -41,7 +41,7 @@ from pydantic import Field
 from extractors import celex as celex_numbers
 from extractors.base import (
     LIVE_UNTESTED, Assertions, Candidate, CheckResult, DesignationRecord, Discovery, Document, FetchOptions,
-    LayoutChanged, NoticeRecord, Parsed, Record, SourceClient, SourceInfo, SourceParams,
+    LayoutChanged, NoticeRecord, OptionalText, Parsed, Record, SourceClient, SourceInfo, SourceParams,
 )
 from extractors.discovery import fetch_candidates
 
@@ -80,10 +80,10 @@ ALIAS_FIELDS = ("wholeName", "firstName", "middleName", "lastName", "gender", "t
 class Params(SourceParams):
     feed_url: str = Field(FEED, description="The FSF RSS feed, which announces the consolidated list's file with "
                           "its token.")
-    list_url: str | None = Field(
-        None, description="Read the consolidated list at this URL (with its token) instead of the one the feed "
+    list_url: OptionalText = Field(
+        "", description="Read the consolidated list at this URL (with its token) instead of the one the feed "
         "announces. A replay run uses the recorded excerpt's URL.")
-    token: str | None = Field(None, description="Read the standard XML 1.1 list URL with this token instead of "
+    token: OptionalText = Field("", description="Read the standard XML 1.1 list URL with this token instead of "
                               "reading the feed.")
 
 

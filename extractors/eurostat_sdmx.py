@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from extractors import eurostat_toc as toc, sdmx
 from extractors.base import (
     Assertions, Candidate, CheckResult, Discovery, Document, FetchError, FetchOptions, LayoutChanged,
-    LIVE_TESTED, Parsed, Record, SourceClient, SourceInfo, SourceParams,
+    LIVE_TESTED, Parsed, Record, SourceClient, OptionalText, SourceInfo, SourceParams,
 )
 from extractors.client import full_url
 
@@ -75,8 +75,9 @@ class Query(BaseModel):
     dataset: str = Field(description="Dataset code as in Eurostat's table of contents, e.g. migr_asytpfm")
     key: str = Field(default="", description="SDMX series key: dimension values in the order of the dataset's "
                      "structure, '.'-separated, '+' between several values, empty for all")
-    start_period: str | None = Field(default=None, description="startPeriod (e.g. 2022 or 2022-03)")
-    end_period: str | None = Field(default=None, description="endPeriod")
+    start_period: OptionalText = Field(default="", description="startPeriod (e.g. 2022 or 2022-03); empty: "
+                                       "from the first period")
+    end_period: OptionalText = Field(default="", description="endPeriod; empty: to the last period")
 
     def url(self) -> str:
         params = {"format": FORMAT, "startPeriod": self.start_period, "endPeriod": self.end_period}

@@ -28,15 +28,15 @@ def family_flow(family: str):
 
 @flow(name="collect_all", log_prints=True)
 def collect_all(sources: list[AnySource] = [], fetch_mode: runs.FetchMode = runs.DEFAULT_MODE,  # noqa: B006
-                start: runs.OptionalDate = None, end: runs.OptionalDate = None, force: bool = False,
+                start: runs.OptionalDate = "", end: runs.OptionalDate = "", force: bool = False,
                 per_source: AllParams = AllParams()):  # noqa: B008
     """Every family at once; a family that fails fails alone, the others still load.
 
     Args:
         sources: Source ids to run; none chosen runs every source.
         fetch_mode: "live" fetches from the publishers; "replay" answers from the recorded archive. The default is SANCTRACE_FETCH_MODE where the flow was deployed.
-        start: First reference date to fetch, where a source supports a window (YYYY-MM-DD).
-        end: Last reference date to fetch, where a source supports a window (YYYY-MM-DD).
+        start: First reference date to fetch, where a source supports a window (YYYY-MM-DD; empty: no limit).
+        end: Last reference date to fetch, where a source supports a window (YYYY-MM-DD; empty: no limit).
         force: Re-parse and re-load snapshots already parsed by this parser version.
         per_source: Parameters of one source, under its id; each field explains itself.
     """

@@ -12,7 +12,7 @@ TradeParams = runs.params_model("trade")
 
 @flow(name="trade", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True)
 def trade(sources: list[TradeSource] = [], fetch_mode: runs.FetchMode = runs.DEFAULT_MODE,  # noqa: B006
-          start: runs.OptionalDate = None, end: runs.OptionalDate = None, force: bool = False,
+          start: runs.OptionalDate = "", end: runs.OptionalDate = "", force: bool = False,
           hs_codes: list[str] = [], reporters: list[str] = [], partners: list[str] = [],  # noqa: B006
           per_source: TradeParams = TradeParams()):  # noqa: B008
     """Trade statistics: national statistics offices (Kazakhstan, Kyrgyzstan, Uzbekistan), UN Comtrade, Eurostat Comext.
@@ -20,8 +20,8 @@ def trade(sources: list[TradeSource] = [], fetch_mode: runs.FetchMode = runs.DEF
     Args:
         sources: Source ids to run; none chosen runs every trade source.
         fetch_mode: "live" fetches from the publishers; "replay" answers from the recorded archive. The default is SANCTRACE_FETCH_MODE where the flow was deployed.
-        start: First reference period to request, where the source supports a window (YYYY-MM-DD).
-        end: Last reference period to request, where the source supports a window (YYYY-MM-DD).
+        start: First reference period to request, where the source supports a window (YYYY-MM-DD; empty: no limit).
+        end: Last reference period to request, where the source supports a window (YYYY-MM-DD; empty: no limit).
         force: Re-parse and re-load snapshots already parsed by this parser version (after a parser fix).
         hs_codes: HS codes to watch instead of the settings' watch list (e.g. ["8542", "8806"]).
         reporters: Transit reporters (ISO alpha-3) to watch instead of the settings' list (e.g. ["KAZ", "KGZ"]).

@@ -19,9 +19,13 @@ from warehouse import locks
 from warehouse.migrate import SchemaBehind, check_at_head
 
 FetchMode = Literal["live", "replay"]
-# Dates stay "date or null": a plain date field with a null default is refused by the UI's own
-# validation ("None is not of type 'string'"), so these two keep Prefect's null toggle.
-OptionalDate = date | None
+# An optional date is a text field that is empty or YYYY-MM-DD. "date | None" would make the Prefect UI
+# show its type toggle ("Property is type None"), and a `format: date` field with an empty default is
+# refused by the UI's own validation; the flow checks the date itself (as_date), as the server checks
+# no format.
+DATE_PATTERN = r"^(\d{4}-\d{2}-\d{2})?$"
+OptionalDate = Annotated[date | str, WithJsonSchema({"type": "string", "pattern": DATE_PATTERN,
+                                                     "examples": ["2024-01-31"]})]
 LOAD_LOCK_TIMEOUT = 3600  # seconds a run waits for another run of its family to finish loading
 # The flows' default, read where they are deployed (a worker's own SANCTRACE_FETCH_MODE applies when a
 # run leaves it out): a plain choice, so the Prefect UI shows no "None" toggle.

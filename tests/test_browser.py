@@ -93,6 +93,9 @@ def test_custom_run_with_one_source_fetches_only_that_source(served, page, tmp_p
     page.locator(".p-select-option__text", has_text="iom-dtm-idps").click()
     page.keyboard.press("Escape")
     page.get_by_text("Run Name", exact=True).click()  # closes the list of choices before Submit
+    # optional fields (start, end, each source's parameters) are plain fields, with no type toggle
+    page.get_by_text("start (Optional)").wait_for()
+    assert page.get_by_text("Property is type None").count() == 0
     page.screenshot(path=tmp_path / "custom-run-form.png")
     page.get_by_role("button", name="Submit").click()
     # the run is created through the UI's own request (the form now also holds each source's parameters)

@@ -82,6 +82,20 @@ def test_collect_all_runs_from_its_deployment(served):
     assert flow_runs and None not in flow_runs
 
 
+def nullable_fields(schema, path: str = "") -> list[str]:
+    """Where a schema offers null (anyOf with null, or a null default): the UI shows a type toggle there."""
+    found = []
+    if isinstance(schema, dict):
+        if "anyOf" in schema or ("default" in schema and schema["default"] is None):
+            found.append(path)
+        for key, value in schema.items():
+            found += nullable_fields(value, f"{path}/{key}")
+    elif isinstance(schema, list):
+        for i, value in enumerate(schema):
+            found += nullable_fields(value, f"{path}[{i}]")
+    return found
+
+
 def test_a_plain_deploy_needs_no_variable_and_the_form_offers_choices(served):
     """`prefect deploy --all` with nothing set: each deployment moves into the folder it was deployed from."""
     from sanctrace.settings import PROJECT_ROOT
@@ -93,7 +107,8 @@ def test_a_plain_deploy_needs_no_variable_and_the_form_offers_choices(served):
         props = deployment["parameter_openapi_schema"]["properties"]
         assert props["sources"]["items"]["enum"], name  # source ids offered as choices
         assert set(props["fetch_mode"]["enum"]) == {"live", "replay"}, name
-        for field in ("sources", "fetch_mode", "force"):
-            assert "anyOf" not in props[field], (name, field)  # no "Property is type None" toggle
+        # no "Property is type None" toggle anywhere in the form, per-source parameters included
+        assert nullable_fields(deployment["parameter_openapi_schema"]) == [], name
+        assert props["start"]["default"] == "" and props["start"]["type"] == "string", name
     trade = deployments(served)["trade"]["parameter_openapi_schema"]
     assert set(trade["properties"]["sources"]["items"]["enum"]) >= {"kz-stat-trade", "un-comtrade"}

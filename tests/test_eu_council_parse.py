@@ -398,7 +398,7 @@ def test_a_linked_page_is_fetched_when_a_copy_exists_and_its_links_are_followed(
 
 def test_replay_defaults_read_the_recorded_pages_and_no_feed():
     params = eu_council.Params(**eu_council.replay_defaults(REPLAY.parent))
-    assert params.feed_url is None and params.press_release_urls == [URL, URL19] and not params.follow_links
+    assert params.feed_url == "" and params.press_release_urls == [URL, URL19] and not params.follow_links
     assert "web.archive.org" not in eu_council.SOURCE.hosts and eu_council.SOURCE.hosts == ("www.consilium.europa.eu",)
     assert eu_council.SOURCE.discovery.kind == "rss-feed"
     assert eu_council.SOURCE.discovery.index_url == "https://www.consilium.europa.eu/en/rss/pressreleases.ashx"

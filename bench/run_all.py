@@ -195,7 +195,7 @@ def child(sources: list[str] | None, repeat: int) -> dict:
 
     started = time.perf_counter()
     with get_client(sync_client=True) as client:
-        client.hello()  # starts the ephemeral server outside the measured runs
+        client.hello()  # starts the ephemeral server (if the bench runs its own) outside the measured runs
     server = time.perf_counter() - started
     cold = run_once(collect_all, spans, sources)
     floor, slotted = floor_flow(families, False), floor_flow(families, True)
@@ -212,8 +212,12 @@ def child(sources: list[str] | None, repeat: int) -> dict:
             "shape": {"families": len(families), "tasks": 2 * len(ids)}}
 
 
-def child_env(folder: Path, url: str) -> dict[str, str]:
+def child_env(folder: Path, url: str, api_url: str = "") -> dict[str, str]:
+    """The child's environment: its own warehouse and store; an ephemeral Prefect server of its own
+    unless ``api_url`` names a running one (the test suite's, so that one session starts one server)."""
     env = {key: value for key, value in os.environ.items() if key != "PREFECT_API_URL"}
+    if api_url:
+        env["PREFECT_API_URL"] = api_url
     env.update({
         "PREFECT_HOME": str(folder / "prefect"), "SANCTRACE_WAREHOUSE_URL": url,
         "SANCTRACE_SNAPSHOT_STORE": str(folder / "snapshots"), "SANCTRACE_FETCH_MODE": "replay",
@@ -270,6 +274,8 @@ def main() -> int:
     args.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
     args.add_argument("--sources", default="", help="comma-separated source ids (default: every source)")
     args.add_argument("--repeat", type=int, default=5, help="warm runs and floor runs, alternated (default 5)")
+    args.add_argument("--api-url", default="", help="a running Prefect server's API URL (default: an ephemeral "
+                      "server of the bench's own)")
     args.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     options = args.parse_args()
     sources = [s for s in options.sources.split(",") if s]
@@ -281,7 +287,7 @@ def main() -> int:
         with common.database(kind, "sanctrace_bench_run_all") as url, \
                 tempfile.TemporaryDirectory(prefix="sanctrace-run-all-") as folder:
             result = common.run_child(__file__, "--sources", ",".join(sources), "--repeat", str(options.repeat),
-                                      env=child_env(Path(folder), url))
+                                      env=child_env(Path(folder), url, options.api_url))
             missed += report(kind, result)
     print("\ntargets: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
     return 0

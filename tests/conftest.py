@@ -125,6 +125,16 @@ def _point_snapshots_at(url: str, old: Path, new: Path) -> None:
 
 
 @pytest.fixture(scope="session")
+def one_plain_run(tmp_path_factory):
+    """The figures of every recorded source loaded once by ``run_source`` (no Prefect): what any number
+    of concurrent runs, on any number of workers, must end with."""
+    from tests.faults.sources import plain_run
+    from tests.faults.state import figures
+
+    return figures(engine_for(plain_run(tmp_path_factory.mktemp("plain-run")).warehouse_url))
+
+
+@pytest.fixture(scope="session")
 def loaded_templates(tmp_path_factory):
     templates = LoadedTemplates(tmp_path_factory.mktemp("loaded-templates"))
     yield templates

@@ -50,8 +50,11 @@ def test_export_writes_every_row_in_each_format():
 
 
 @pytest.mark.timeout(300)
-def test_run_all_times_a_cold_and_a_warm_run_and_prefects_floor():
-    # Starts its own ephemeral Prefect server in a child process (the slowest of these, ~30 s).
-    out = run("run_all.py", "--databases", "sqlite", "--sources", "unhcr-ukraine-refugees", "--repeat", "1")
+def test_run_all_times_a_cold_and_a_warm_run_and_prefects_floor(prefect_harness):
+    # On the session's Prefect server (`make bench` starts an ephemeral one of its own).
+    from prefect.settings import PREFECT_API_URL
+
+    out = run("run_all.py", "--databases", "sqlite", "--sources", "unhcr-ukraine-refugees", "--repeat", "1",
+              "--api-url", PREFECT_API_URL.value())
     assert "\ncold " in out and "\nwarm " in out and "Prefect overhead s" in out
     assert "\nfloor " in out and "waiting for load locks s" in out

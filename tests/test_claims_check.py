@@ -14,7 +14,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from sanctrace import cli, pipeline
+from sanctrace import cli
 from sanctrace.claims_check import TextDate, check_text
 from tests.test_claims_extract import ARTICLE
 from warehouse.loader import STAGE_COLS, LoadContext, load_observations

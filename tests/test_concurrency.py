@@ -26,12 +26,11 @@ from pathlib import Path
 import pytest
 
 from sanctrace import pipeline, runs
-from sanctrace.settings import PROJECT_ROOT, Settings
+from sanctrace.settings import PROJECT_ROOT
 from tests.faults import sources
 from tests.faults.state import duplicate_current, figures, size
 from warehouse import locks
 from warehouse.engine import engine_for
-from warehouse.migrate import upgrade
 
 LOAD_SECONDS = 1.0  # how long each recorded load step lasts at least (see record_loads)
 HOLD_SCRIPT = """
@@ -126,19 +125,10 @@ def test_runs_lock_only_the_families_that_changed(rt):
 
 # --- several runs at once ---------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def one_run(tmp_path_factory):
-    """The figures of one plain run, in replay mode, in a warehouse of its own (the flows' two steps)."""
-    folder = tmp_path_factory.mktemp("one-run")
-    settings = Settings(warehouse_url=f"sqlite:///{folder / 'w.db'}", snapshot_store=str(folder / "s"),
-                        replay_archive=sources.REPLAY, fetch_mode="replay")
-    upgrade(settings.warehouse_url)
-    rt = pipeline.runtime(settings)
-    pipeline.register_sources(rt)
-    for source_id in sources.recorded_sources():
-        fetched = runs.fetch(rt, source_id, "replay", False, None, None, None, None)
-        assert runs.load(rt, source_id, fetched, False)["ok"]
-    return figures(rt.engine)
+@pytest.fixture
+def one_run(one_plain_run):
+    """The figures of one plain run (conftest: every recorded source, loaded once per session)."""
+    return one_plain_run
 
 
 def start_runs(rt, count: int, record: Path) -> list[subprocess.CompletedProcess]:

@@ -6,7 +6,6 @@ import json
 import re
 import time
 
-import pytest
 import requests
 from sqlalchemy import create_engine, text
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from sanctrace import cli, pipeline
+from sanctrace import cli
 from sanctrace.history import history
 from warehouse.loader import STAGE_COLS, LoadContext, load_observations
 from warehouse.models import Observation, Series

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import text
 
-from sanctrace import cli, pipeline
+from sanctrace import cli
 
 KZ, OHCHR = "kz-stat-trade", "ohchr-casualties"
 SVG = "{http://www.w3.org/2000/svg}"

@@ -95,11 +95,6 @@ def prefect_on_postgres(databases, tmp_path_factory):
         local.stop()
 
 
-@pytest.fixture(scope="module")
-def one_plain_run(tmp_path_factory):
-    return figures(engine_for(sources.plain_run(tmp_path_factory.mktemp("plain-run")).warehouse_url))
-
-
 @pytest.fixture
 def warehouse(databases, prefect_on_postgres, moto_s3):  # noqa: F811
     """A fresh, migrated PostgreSQL warehouse and a fresh S3 bucket for this test, given to the workers

@@ -11,7 +11,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from sanctrace import cli, pipeline
+from sanctrace import cli
 from sanctrace.explain import explain
 from sanctrace.trade_watch import watch_rows
 from warehouse.loader import STAGE_COLS, LoadContext, load_observations
@@ -19,10 +19,11 @@ from warehouse.loader import STAGE_COLS, LoadContext, load_observations
 EXACT = dict(rel=1e-12)
 
 
+pytestmark = pytest.mark.preloaded("kz-stat-trade", "kg-stat-trade", "uz-stat-trade")
+
+
 @pytest.fixture
 def loaded(rt):
-    for source in ("kz-stat-trade", "kg-stat-trade", "uz-stat-trade"):
-        assert pipeline.run_source(rt, source).ok
     return rt
 
 

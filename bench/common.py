@@ -6,6 +6,7 @@ peak RSS (ru_maxrss) is its own and not the parent's or another contender's.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -118,3 +119,14 @@ def revised_rows(rows: int, share: float = 0.01) -> frozenset[int]:
     """Every 100th row (1%), spread over the whole file."""
     step = round(1 / share)
     return frozenset(range(0, rows, step))
+
+
+def arguments(doc: str, child_args: int | str, rows: int | None = 1_000_000) -> argparse.ArgumentParser:
+    """A bench's command line: --databases, --rows where it takes a row count, and the hidden --child
+    (``child_args`` values) with which it starts each measurement in a fresh process."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    if rows is not None:
+        parser.add_argument("--rows", type=int, default=rows)
+    parser.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
+    parser.add_argument("--child", nargs=child_args, help=argparse.SUPPRESS)
+    return parser

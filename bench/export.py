@@ -12,7 +12,6 @@ imports what an export imports. Prints rows/s, file size and peak RSS; a miss of
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -93,10 +92,7 @@ def report(kind: str, rows: int, filled: dict, results: dict[str, dict]) -> list
 
 
 def main() -> int:
-    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    args.add_argument("--rows", type=int, default=1_000_000)
-    args.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
-    args.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = common.arguments(__doc__, 4)
     options = args.parse_args()
     if options.child:
         name, url, rows, target = options.child

@@ -13,7 +13,6 @@ Prints a table; exits 0 (a missed target is printed).
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import sys
@@ -88,7 +87,7 @@ def report(parse: dict, loads: dict[str, dict], built: int) -> list[str]:
     ]
     for kind, r in loads.items():
         rows.append((f"parse and load, {kind} (pipeline.run_source)", f"{r['seconds']:.2f} s", f"{r['rss_mb']:.0f} MB"))
-        rows.append((f"  designations listed / notices / figures", f"{r['listed']:,} / {r['notices']} / {r['figures']}",
+        rows.append(("  designations listed / notices / figures", f"{r['listed']:,} / {r['notices']} / {r['figures']}",
                      ""))
     common.print_table(f"EU FSF consolidated list, {parse['bytes'] / 1e6:.0f} MB (peak RSS limit {LIMIT_MB} MB)",
                        ("step", "value", "peak RSS"), rows)
@@ -98,10 +97,8 @@ def report(parse: dict, loads: dict[str, dict], built: int) -> list[str]:
 
 
 def main() -> int:
-    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    args = common.arguments(__doc__, "+", rows=None)
     args.add_argument("--mb", type=float, default=30.0, help="size of the built file in MB (default 30)")
-    args.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
-    args.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     options = args.parse_args()
     if options.child:
         kind, *rest = options.child

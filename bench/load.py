@@ -14,7 +14,6 @@ Prints rows/s, peak RSS and ours / limit; exits 1 if a target is missed (see doc
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -198,10 +197,7 @@ def report(kind: str, rows: int, results: dict[str, dict]) -> list[str]:
 
 
 def main() -> int:
-    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    args.add_argument("--rows", type=int, default=1_000_000)
-    args.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
-    args.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = common.arguments(__doc__, 4)
     options = args.parse_args()
     if options.child:
         name, kind, url, rows = options.child

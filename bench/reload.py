@@ -13,7 +13,6 @@ Prints time and rows/s per step; exits 0 (missed targets are printed).
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -73,10 +72,7 @@ def report(kind: str, rows: int, r: dict) -> list[str]:
 
 
 def main() -> int:
-    args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    args.add_argument("--rows", type=int, default=1_000_000)
-    args.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
-    args.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = common.arguments(__doc__, 2)
     options = args.parse_args()
     if options.child:
         print(json.dumps(child(options.child[0], int(options.child[1]))))

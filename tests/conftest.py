@@ -62,19 +62,22 @@ def migrated_warehouse(kind: str, file: Path) -> Iterator[str]:
 class LoadedTemplates:
     """Warehouses loaded once per session (recorded sources, replay) and copied for each test that asks
     for them with ``@pytest.mark.preloaded(source_id, ...)``: a SQLite file copy, or a PostgreSQL database
-    made from the loaded one as its template. Loading Comext's CN8 workbook takes a minute; a copy, a second."""
+    made from the loaded one as its template. ``light=True``: without recorded downloads over 1 MB (Comext's
+    CN8 workbook, which has tests of its own), as the fault matrix loads them."""
 
     def __init__(self, folder: Path):
         self.folder = folder
-        self.made: dict[tuple[str, tuple[str, ...]], tuple[str, Path]] = {}
+        self.made: dict[tuple[str, tuple[str, ...], bool], tuple[str, Path]] = {}
         self.cleanups: list = []
 
-    def template(self, kind: str, sources: tuple[str, ...]) -> tuple[str, Path]:
-        if (kind, sources) not in self.made:
-            self.made[(kind, sources)] = self._load(kind, sources)
-        return self.made[(kind, sources)]
+    def template(self, kind: str, sources: tuple[str, ...], light: bool) -> tuple[str, Path]:
+        if (kind, sources, light) not in self.made:
+            self.made[(kind, sources, light)] = self._load(kind, sources, light)
+        return self.made[(kind, sources, light)]
 
-    def _load(self, kind: str, sources: tuple[str, ...]) -> tuple[str, Path]:
+    def _load(self, kind: str, sources: tuple[str, ...], light: bool) -> tuple[str, Path]:
+        from tests.faults.sources import light_options
+
         folder = self.folder / f"{kind}-{len(self.made)}"
         folder.mkdir()
         context = migrated_warehouse(kind, folder / "warehouse.db")
@@ -85,14 +88,14 @@ class LoadedTemplates:
         runtime = pipeline.runtime(settings)
         pipeline.register_sources(runtime)
         for source_id in sources:
-            report = pipeline.run_source(runtime, source_id)
+            report = pipeline.run_source(runtime, source_id, light_options(source_id) if light else None)
             assert report.ok, (source_id, report.failures)
         runtime.engine.dispose()  # a PostgreSQL template must have no open connection
         return url, folder / "snapshots"
 
     @contextmanager
-    def copy(self, kind: str, sources: tuple[str, ...], tmp_path: Path) -> Iterator[str]:
-        template_url, template_store = self.template(kind, sources)
+    def copy(self, kind: str, sources: tuple[str, ...], light: bool, tmp_path: Path) -> Iterator[str]:
+        template_url, template_store = self.template(kind, sources, light)
         shutil.copytree(template_store, tmp_path / "snapshots")
         if kind == "sqlite":
             shutil.copyfile(make_url(template_url).database, tmp_path / "warehouse.db")
@@ -144,7 +147,7 @@ def loaded_templates(tmp_path_factory):
 @pytest.fixture(params=["sqlite", "postgres"])
 def warehouse_url(request, tmp_path):
     """A migrated warehouse of each kind: empty, or holding the sources a test names with
-    ``@pytest.mark.preloaded(...)`` (loaded once per session, copied for each test)."""
+    ``@pytest.mark.preloaded(*source_ids, light=False)`` (loaded once per session, copied for each test)."""
     preloaded = request.node.get_closest_marker("preloaded")
     if preloaded is None:
         with migrated_warehouse(request.param, tmp_path / "warehouse.db") as url:
@@ -153,7 +156,7 @@ def warehouse_url(request, tmp_path):
     if request.param == "postgres" and not os.environ.get(PG_ENV):
         pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
     templates = request.getfixturevalue("loaded_templates")
-    with templates.copy(request.param, tuple(preloaded.args), tmp_path) as url:
+    with templates.copy(request.param, tuple(preloaded.args), preloaded.kwargs.get("light", False), tmp_path) as url:
         yield url
 
 
@@ -182,24 +185,6 @@ def env_settings(settings, monkeypatch):
     reset_settings()
 
 
-@pytest.fixture(scope="session")
-def prefect_harness():
-    """One throwaway Prefect server for the session (slow to start, so shared)."""
-    for key, value in {
-        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "100",
-        "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "100",
-        "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false",
-        "PREFECT_LOGGING_TO_API_ENABLED": "false",
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "DO_NOT_TRACK": "1",
-    }.items():
-        os.environ.setdefault(key, value)
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -207,27 +192,49 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def served(tmp_path_factory):
-    """A real `prefect server`, every deployment of prefect.yaml and a worker, for the session."""
+def prefect_server(tmp_path_factory):
+    """The session's one Prefect server: a real `prefect server start` with every service on (the
+    automations of tests/test_alerts.py need the event services). In-process flows (``prefect_harness``),
+    the deployments and worker (``served``) and the alerts all use it. Only the scale-out test starts
+    another, with Prefect's own database on PostgreSQL and workers of its own on the same pool name."""
     from sanctrace.serve import LocalPrefect
 
+    server_env = {"PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "100",
+                  "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "100"}
+    local = LocalPrefect(tmp_path_factory.mktemp("prefect"), free_port(), server_env=server_env)
+    try:
+        local.start_server()
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(prefect_server):
+    """Flows run in this process report to the session's server."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_LOGGING_TO_API_ENABLED, temporary_settings
+
+    with temporary_settings(updates={PREFECT_API_URL: prefect_server.api, PREFECT_LOGGING_TO_API_ENABLED: False}):
+        yield prefect_server
+
+
+@pytest.fixture(scope="session")
+def served(prefect_server, tmp_path_factory):
+    """Every deployment of prefect.yaml (a plain `prefect deploy --all`) and a worker, on the session's
+    server, with a warehouse of their own."""
     home = tmp_path_factory.mktemp("prefect-served")
-    env = {
+    prefect_server.env.update({
         "SANCTRACE_WAREHOUSE_URL": f"sqlite:///{home / 'warehouse.db'}",
         "SANCTRACE_SNAPSHOT_STORE": str(home / "snapshots"),
         "SANCTRACE_FETCH_MODE": "replay",
         "PREFECT_WORKER_QUERY_SECONDS": "2",
         "PREFECT_WORKER_PREFETCH_SECONDS": "5",
         "PREFECT_LOGGING_LEVEL": "INFO",
-    }
-    upgrade(env["SANCTRACE_WAREHOUSE_URL"])  # as `make serve` and the deploy steps do: runs never migrate
-    local = LocalPrefect(home, free_port(), env)
-    try:
-        local.start_server()
-        local.deploy()
-        local.start_worker()
-        yield local
-    finally:
-        local.stop()
+    })
+    upgrade(prefect_server.env["SANCTRACE_WAREHOUSE_URL"])  # as `make serve` and the deploy steps do
+    prefect_server.deploy()
+    prefect_server.start_worker()
+    yield prefect_server
+    prefect_server.stop_workers()
 
 

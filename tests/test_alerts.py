@@ -1,11 +1,10 @@
-"""Notifications end to end: a real `prefect server` with its event services on (the session harness turns
-the event persister off, so this module starts its own, once), `sanctrace alerts setup --webhook` pointing
-at a webhook receiver on 127.0.0.1, and real `sanctrace run`s of recorded documents.
+"""Notifications end to end: the session's `prefect server` (its event services on), `sanctrace alerts
+setup --webhook` pointing at a webhook receiver on 127.0.0.1, and real `sanctrace run`s of recorded
+documents. The automations are removed when the module ends.
 
 A source's first state is loaded in-process (pipeline.run_source, no Prefect); the run under test is the
 CLI's `sanctrace run` against the server, so its events reach the automations as a deployed run's would.
-The quick test (a revised figure, about 25 s with the server's start on an idle machine) runs in `make
-test`; the rest are `slow` (`make reliability`).
+The quick test (a revised figure, about 20 s on an idle machine) runs in `make test`; the rest are `slow` (`make reliability`).
 """
 
 from __future__ import annotations
@@ -72,22 +71,19 @@ class Receiver:
 
 
 class Alerting:
-    def __init__(self, home: Path):
-        self.home = home
+    """The session's Prefect server (its event services on), a webhook receiver, and `sanctrace` run
+    against them."""
+
+    QUIET_LOGS = {"PREFECT_LOGGING_TO_API_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING"}
+
+    def __init__(self, prefect: LocalPrefect):
+        self.prefect = prefect
         self.receiver = Receiver()
-        self.prefect = LocalPrefect(home, free_port(), {
-            # the automations need the server's event services (all on by default; the harness's are not)
-            "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "true",
-            "PREFECT_SERVER_SERVICES_TRIGGERS_ENABLED": "true",
-            "PREFECT_SERVER_SERVICES_ACTIONS_ENABLED": "true",
-            "PREFECT_LOGGING_TO_API_ENABLED": "false",
-            "PREFECT_LOGGING_LEVEL": "WARNING",
-        })
 
     def sanctrace(self, *args: str, env: dict[str, str] | None = None, check: bool = True):
         started = time.monotonic()
-        result = subprocess.run([SANCTRACE, *args], env={**self.prefect.env, **(env or {})}, capture_output=True,
-                                text=True, timeout=300)
+        result = subprocess.run([SANCTRACE, *args], env={**self.prefect.env, **self.QUIET_LOGS, **(env or {})},
+                                capture_output=True, text=True, timeout=300)
         result.seconds = time.monotonic() - started
         if check:
             assert result.returncode == 0, f"sanctrace {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
@@ -108,17 +104,15 @@ class Alerting:
 
 
 @pytest.fixture(scope="module")
-def alerting(tmp_path_factory):
-    world = Alerting(tmp_path_factory.mktemp("prefect-alerts"))
-    started = time.monotonic()
+def alerting(prefect_server):
+    world = Alerting(prefect_server)
     try:
-        world.prefect.start_server()
-        world.server_seconds = time.monotonic() - started
         listed = world.sanctrace("alerts", "setup", "--webhook", world.receiver.url).stdout
         assert listed.count("sanctrace-alerts-webhook") == 4 and "4 automation(s)" in listed, listed
         yield world
     finally:
-        world.prefect.stop()
+        # the server outlives this module: no automation may notify on later tests' runs
+        world.sanctrace("alerts", "remove", check=False)
         world.receiver.stop()
 
 
@@ -165,7 +159,7 @@ def test_a_revised_figure_gives_one_notification_with_old_and_new_value_and_docu
     load_first_state(warehouse, KZ, archive(tmp_path / "a1", KZ, [KZ_2020]))
     later = archive(tmp_path / "a2", KZ, [KZ_2020, KZ_2021])
     got, seconds, latency = run_and_collect(alerting, warehouse, ["--source", KZ, "--archive", str(later)], 2)
-    print(f"\nserver start {alerting.server_seconds:.1f} s; run {seconds:.1f} s; notifications {len(got)} "
+    print(f"\nrun {seconds:.1f} s; notifications {len(got)} "
           f"(expected 2: revised + new document), the last {latency:.1f} s after the run's last event")
     revised = [g for g in got if g["subject"] == f"sanctrace: figures revised by {KZ}"]
     new = [g for g in got if g["subject"] == f"sanctrace: new document from {KZ}"]

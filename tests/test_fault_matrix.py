@@ -164,6 +164,8 @@ def test_a_changed_layout_of_every_recorded_document_raises_layout_changed(doc):
         safe_parse(registry.get(doc.source_id), changed)
 
 
+@pytest.mark.parametrize("warehouse_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.slow)],
+                         indirect=True)
 def test_a_failing_source_fails_alone_while_the_others_complete(rt):
     """All sources at once (threads, as collect_all runs families); each in turn gets a changed layout."""
     from concurrent.futures import ThreadPoolExecutor

@@ -1,5 +1,6 @@
-"""collect_all under a real (throwaway) Prefect server, replaying the recorded documents."""
+"""collect_all under the session's Prefect server, replaying the recorded documents."""
 
+import pytest
 from sqlalchemy import func, select
 
 from flows.collect_all import collect_all
@@ -12,6 +13,10 @@ def observations(url: str) -> int:
         return conn.execute(select(func.count()).select_from(Observation)).scalar_one()
 
 
+# On PostgreSQL in `make reliability`: in `make test`, tests/test_concurrency.py runs collect_all twice at
+# once on PostgreSQL and checks the same (every figure of one plain run, each source loaded once).
+@pytest.mark.parametrize("warehouse_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.slow)],
+                         indirect=True)
 def test_collect_all_fills_the_warehouse_and_a_rerun_adds_nothing(prefect_harness, env_settings):
     first = collect_all(return_state=True)
     reports = first.result(raise_on_failure=False)

@@ -13,10 +13,10 @@ def observations(url: str) -> int:
         return conn.execute(select(func.count()).select_from(Observation)).scalar_one()
 
 
-# On PostgreSQL in `make reliability`: in `make test`, tests/test_concurrency.py runs collect_all twice at
-# once on PostgreSQL and checks the same (every figure of one plain run, each source loaded once).
-@pytest.mark.parametrize("warehouse_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.slow)],
-                         indirect=True)
+# In `make reliability`. In `make test` collect_all is run by tests/test_concurrency.py twice at once on
+# each database (every figure of one plain run; each source loaded by one run, unchanged for the other),
+# from its deployment by tests/test_deploy.py, and with the snapshots on S3 by tests/test_s3_store.py.
+@pytest.mark.slow
 def test_collect_all_fills_the_warehouse_and_a_rerun_adds_nothing(prefect_harness, env_settings):
     first = collect_all(return_state=True)
     reports = first.result(raise_on_failure=False)

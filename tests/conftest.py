@@ -128,13 +128,22 @@ def _point_snapshots_at(url: str, old: Path, new: Path) -> None:
 
 
 @pytest.fixture(scope="session")
-def one_plain_run(tmp_path_factory):
-    """The figures of every recorded source loaded once by ``run_source`` (no Prefect): what any number
-    of concurrent runs, on any number of workers, must end with."""
+def light_replay(tmp_path_factory) -> Path:
+    """The replay archive less Comext's CN8 workbook (tests/faults/sources.light_archive): what the tests
+    that run every source end to end replay (SANCTRACE_REPLAY_ARCHIVE)."""
+    from tests.faults.sources import light_archive
+
+    return light_archive(tmp_path_factory.mktemp("light-replay"))
+
+
+@pytest.fixture(scope="session")
+def one_plain_run(tmp_path_factory, light_replay):
+    """The figures of every source of the light archive loaded once by ``run_source`` (no Prefect): what
+    any number of concurrent runs, on any number of workers, must end with."""
     from tests.faults.sources import plain_run
     from tests.faults.state import figures
 
-    return figures(engine_for(plain_run(tmp_path_factory.mktemp("plain-run")).warehouse_url))
+    return figures(engine_for(plain_run(tmp_path_factory.mktemp("plain-run"), light_replay).warehouse_url))
 
 
 @pytest.fixture(scope="session")
@@ -219,14 +228,15 @@ def prefect_harness(prefect_server):
 
 
 @pytest.fixture(scope="session")
-def served(prefect_server, tmp_path_factory):
+def served(prefect_server, tmp_path_factory, light_replay):
     """Every deployment of prefect.yaml (a plain `prefect deploy --all`) and a worker, on the session's
-    server, with a warehouse of their own."""
+    server, with a warehouse of their own, replaying the light archive."""
     home = tmp_path_factory.mktemp("prefect-served")
     prefect_server.env.update({
         "SANCTRACE_WAREHOUSE_URL": f"sqlite:///{home / 'warehouse.db'}",
         "SANCTRACE_SNAPSHOT_STORE": str(home / "snapshots"),
         "SANCTRACE_FETCH_MODE": "replay",
+        "SANCTRACE_REPLAY_ARCHIVE": str(light_replay),
         "PREFECT_WORKER_QUERY_SECONDS": "2",
         "PREFECT_WORKER_PREFETCH_SECONDS": "5",
         "PREFECT_LOGGING_LEVEL": "INFO",

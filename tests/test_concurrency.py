@@ -6,7 +6,8 @@ killed. Then several `sanctrace run` (collect_all) processes started at once aga
 sharing one Prefect server as production workers do: they must all succeed (SQLite's "database is locked"
 is waited out, not failed), load each source once (the other runs find it unchanged), never load a family
 in two runs at the same time, leave no duplicate current observation, and end with exactly the figures
-one run loads. `make test` starts two, `make reliability` four.
+one run loads. They replay the light archive (every source, Comext's CN8 workbook aside: it has tests of
+its own). `make test` starts two on SQLite, `make reliability` two on PostgreSQL and four on each.
 
 Each run process records when it loaded what (``python -m tests.test_concurrency DIR`` wraps
 ``pipeline.load_source``, then runs the CLI's `sanctrace run`).
@@ -27,7 +28,6 @@ import pytest
 
 from sanctrace import pipeline, runs
 from sanctrace.settings import PROJECT_ROOT
-from tests.faults import sources
 from tests.faults.state import duplicate_current, figures, size
 from warehouse import locks
 from warehouse.engine import engine_for
@@ -131,12 +131,12 @@ def one_run(one_plain_run):
     return one_plain_run
 
 
-def start_runs(rt, count: int, record: Path) -> list[subprocess.CompletedProcess]:
+def start_runs(rt, count: int, record: Path, archive: Path) -> list[subprocess.CompletedProcess]:
     from prefect.settings import PREFECT_API_URL
 
     env = {**os.environ, "SANCTRACE_WAREHOUSE_URL": rt.settings.warehouse_url,
            "SANCTRACE_SNAPSHOT_STORE": rt.settings.snapshot_store, "SANCTRACE_FETCH_MODE": "replay",
-           "SANCTRACE_REPLAY_ARCHIVE": str(sources.REPLAY), "PREFECT_API_URL": PREFECT_API_URL.value()}
+           "SANCTRACE_REPLAY_ARCHIVE": str(archive), "PREFECT_API_URL": PREFECT_API_URL.value()}
     procs = [subprocess.Popen([sys.executable, "-m", "tests.test_concurrency", str(record)], cwd=PROJECT_ROOT,
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(count)]
@@ -147,9 +147,9 @@ def loads(record: Path) -> list[dict]:
     return [json.loads(line) for path in record.glob("*.jsonl") for line in path.read_text().splitlines()]
 
 
-def check_runs(rt, one_run, count: int, record: Path) -> dict:
+def check_runs(rt, one_run, count: int, record: Path, archive: Path) -> dict:
     started = time.monotonic()
-    done = start_runs(rt, count, record)
+    done = start_runs(rt, count, record, archive)
     for run in done:
         assert run.returncode == 0, run.stderr[-3000:]
         assert "database is locked" not in run.stdout + run.stderr
@@ -177,13 +177,16 @@ def check_runs(rt, one_run, count: int, record: Path) -> dict:
     return result
 
 
-def test_two_collect_all_runs_at_once(prefect_harness, rt, one_run, tmp_path):
-    check_runs(rt, one_run, 2, tmp_path)
+# On PostgreSQL in `make reliability` (the load lock itself is tested on both databases above).
+@pytest.mark.parametrize("warehouse_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.slow)],
+                         indirect=True)
+def test_two_collect_all_runs_at_once(prefect_harness, rt, one_run, tmp_path, light_replay):
+    check_runs(rt, one_run, 2, tmp_path, light_replay)
 
 
 @pytest.mark.slow
-def test_four_collect_all_runs_at_once(prefect_harness, rt, one_run, tmp_path):
-    check_runs(rt, one_run, 4, tmp_path)
+def test_four_collect_all_runs_at_once(prefect_harness, rt, one_run, tmp_path, light_replay):
+    check_runs(rt, one_run, 4, tmp_path, light_replay)
 
 
 def record_loads(folder: Path) -> None:

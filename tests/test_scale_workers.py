@@ -30,7 +30,6 @@ from sqlalchemy.engine import make_url
 from extractors.snapshots import SnapshotStore
 from sanctrace.serve import POOL, LocalPrefect
 from sanctrace.settings import PROJECT_ROOT
-from tests.faults import sources
 from tests.faults.state import duplicate_current, figures, size
 from tests.s3 import free_port, moto_s3  # noqa: F401 (moto_s3 is a fixture: an S3 API on 127.0.0.1)
 from warehouse.engine import engine_for
@@ -75,11 +74,11 @@ def databases():
 
 
 @pytest.fixture(scope="module")
-def prefect_on_postgres(databases, tmp_path_factory):
+def prefect_on_postgres(databases, tmp_path_factory, light_replay):
     """`prefect server start` with its database on PostgreSQL, the work pool and every deployment."""
     home = tmp_path_factory.mktemp("prefect-pg")
     server_db = databases.create("sanctrace_prefect", driver="postgresql+asyncpg")
-    env = {"SANCTRACE_FETCH_MODE": "replay", "SANCTRACE_REPLAY_ARCHIVE": str(sources.REPLAY),
+    env = {"SANCTRACE_FETCH_MODE": "replay", "SANCTRACE_REPLAY_ARCHIVE": str(light_replay),
            "PREFECT_WORKER_QUERY_SECONDS": "2", "PREFECT_WORKER_PREFETCH_SECONDS": "5",
            "PREFECT_LOGGING_LEVEL": "INFO"}
     # Only the runs a test starts: no auto-scheduled run of a cron schedule may join in.

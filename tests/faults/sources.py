@@ -6,7 +6,10 @@ a recording joins the fault matrix without changes here.
 
 from __future__ import annotations
 
+import json
+import shutil
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from extractors import registry
@@ -66,13 +69,13 @@ def live_settings(base: Settings, server: FaultServer, **kw) -> Settings:
     return base.model_copy(update=values)
 
 
-def replay_options(source_id: str, force: bool = False) -> FetchOptions:
+def replay_options(source_id: str, force: bool = False, archive: Path = REPLAY) -> FetchOptions:
     """Only what was recorded: a source whose live discovery lists more than was recorded says how to keep
     to it (``recorded_params``); else its ``Params`` from ``replay_defaults``, as a replay run gets them."""
     module = registry.get(source_id)
     model = getattr(module, "Params", None)
     hook = getattr(module, "recorded_params", None) or getattr(module, "replay_defaults", None)
-    params = model(**hook(REPLAY)) if hook and model else None
+    params = model(**hook(archive)) if hook and model else None
     return FetchOptions(force=force, params=params)
 
 
@@ -92,17 +95,37 @@ def light_options(source_id: str, force: bool = False) -> FetchOptions:
     return options
 
 
-def plain_run(folder) -> Settings:
-    """Every recorded source loaded once with ``run_source`` into a SQLite warehouse of its own under
-    ``folder``: the figures any number of concurrent runs must end with."""
+def light_archive(folder: Path) -> Path:
+    """A copy of the replay archive less the recorded documents over 1 MB (Comext's CN8 workbook: 70,000
+    figures, with tests of its own on both databases), for the tests that run every source end to end,
+    several times over: concurrent runs, workers, the S3 store, the deployments. Every other source and
+    document is there, byte for byte."""
+    for source_dir in sorted(p for p in REPLAY.iterdir() if p.is_dir()):
+        target = folder / source_dir.name
+        shutil.copytree(source_dir, target)
+        manifest = target / "manifest.json"
+        if not manifest.exists():
+            continue
+        data = json.loads(manifest.read_text("utf-8"))
+        heavy = [e for e in data["entries"] if (target / e["file"]).stat().st_size > LIGHT_BYTES]
+        for entry in heavy:
+            (target / entry["file"]).unlink()
+        data["entries"] = [e for e in data["entries"] if e not in heavy]
+        manifest.write_text(json.dumps(data, indent=1, ensure_ascii=False), "utf-8")
+    return folder
+
+
+def plain_run(folder, archive: Path = REPLAY) -> Settings:
+    """Every recorded source (of ``archive``) loaded once with ``run_source`` into a SQLite warehouse of
+    its own under ``folder``: the figures any number of concurrent runs must end with."""
     from warehouse.migrate import upgrade
 
     settings = Settings(warehouse_url=f"sqlite:///{folder}/w.db", snapshot_store=f"{folder}/s",
-                        replay_archive=REPLAY, fetch_mode="replay")
+                        replay_archive=archive, fetch_mode="replay")
     upgrade(settings.warehouse_url)
     rt = pipeline.runtime(settings)
     pipeline.register_sources(rt)
     for source_id in recorded_sources():
-        report = pipeline.run_source(rt, source_id, replay_options(source_id))
+        report = pipeline.run_source(rt, source_id, replay_options(source_id, archive=archive))
         assert report.ok, report.failures
     return settings

@@ -82,22 +82,30 @@ def replay_options(source_id: str, force: bool = False, archive: Path = REPLAY) 
 LIGHT_BYTES = 1_000_000
 
 
+def heavy_downloads(source_id: str) -> set[str]:
+    """The recorded downloads over 1 MB a source reads by name (its ``downloads`` parameter): Comext's
+    CN8 workbook, 70,000 figures and 180,000 derivation links."""
+    if source_id not in registry.modules():
+        return set()
+    downloads = getattr(replay_options(source_id).params, "downloads", None) or []
+    sizes = {url: e["path"].stat().st_size for url, e in load_manifest(REPLAY / source_id, source_id).items()}
+    return {u for u in downloads if sizes.get(u, 0) > LIGHT_BYTES}
+
+
 def light_options(source_id: str, force: bool = False) -> FetchOptions:
-    """replay_options less the recorded downloads over 1 MB a source reads by name (Comext's CN8
-    workbook: 70,000 figures and 180,000 derivation links). The fault matrix reloads a source in every
-    cell; such a document has its own tests on both databases, and the matrix still covers the source."""
+    """replay_options less the heavy downloads. The fault matrix reloads a source in every cell; such a
+    document has its own tests on both databases, and the matrix still covers the source."""
     options = replay_options(source_id, force)
-    downloads = getattr(options.params, "downloads", None)
-    if downloads:
-        sizes = {url: e["path"].stat().st_size for url, e in load_manifest(REPLAY / source_id, source_id).items()}
-        kept = [u for u in downloads if sizes.get(u, 0) <= LIGHT_BYTES]
+    heavy = heavy_downloads(source_id)
+    if heavy:
+        kept = [u for u in options.params.downloads if u not in heavy]
         options.params = options.params.model_copy(update={"downloads": kept})
     return options
 
 
 def light_archive(folder: Path) -> Path:
-    """A copy of the replay archive less the recorded documents over 1 MB (Comext's CN8 workbook: 70,000
-    figures, with tests of its own on both databases), for the tests that run every source end to end,
+    """A copy of the replay archive less the heavy downloads (Comext's CN8 workbook: 70,000 figures, with
+    tests of its own on both databases), for the tests that run every source end to end,
     several times over: concurrent runs, workers, the S3 store, the deployments. Every other source and
     document is there, byte for byte."""
     for source_dir in sorted(p for p in REPLAY.iterdir() if p.is_dir()):
@@ -107,7 +115,8 @@ def light_archive(folder: Path) -> Path:
         if not manifest.exists():
             continue
         data = json.loads(manifest.read_text("utf-8"))
-        heavy = [e for e in data["entries"] if (target / e["file"]).stat().st_size > LIGHT_BYTES]
+        dropped = heavy_downloads(source_dir.name)
+        heavy = [e for e in data["entries"] if e["url"] in dropped]
         for entry in heavy:
             (target / entry["file"]).unlink()
         data["entries"] = [e for e in data["entries"] if e not in heavy]

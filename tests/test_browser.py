@@ -98,8 +98,12 @@ def test_custom_run_with_one_source_fetches_only_that_source(served, page, tmp_p
     assert page.get_by_text("Property is type None").count() == 0
     page.screenshot(path=tmp_path / "custom-run-form.png")
     page.get_by_role("button", name="Submit").click()
-    # the run is created through the UI's own request (the form now also holds each source's parameters)
-    page.screenshot(path=tmp_path / "after-submit.png")
+    # the run is created through the UI's own requests (it validates the parameters with the server first),
+    # then the UI opens the new run's page: slow on a busy machine
+    try:
+        page.wait_for_url("**/runs/flow-run/**", timeout=90_000)
+    finally:
+        page.screenshot(path=tmp_path / "after-submit.png", full_page=True)
     run_id = new_run(served, deployment["id"], before)
     run = wait_for(served, run_id)
     assert run["state"]["type"] == "COMPLETED", run["state"]

@@ -24,6 +24,7 @@ run: setup  ## every source, from the bundled recorded documents, into data/ware
 	$(BIN)/sanctrace run
 
 test: setup  ## the whole suite (PostgreSQL half runs where SANCTRACE_TEST_POSTGRES_URL is set)
+	@mkdir -p $(PREFECT_HOME)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 reliability: setup  ## every test marked slow: SIGKILLs over a 200k-figure load, concurrent collect_all runs, five deployments on two workers (Prefect on PostgreSQL), S3 store, alerts, the PostgreSQL fault-matrix rows

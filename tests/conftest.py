@@ -209,7 +209,9 @@ def prefect_server(tmp_path_factory):
     from sanctrace.serve import LocalPrefect
 
     server_env = {"PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "100",
-                  "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "100"}
+                  "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "100",
+                  # the scheduler's pass every 10 s, not 60: tests/test_deploy.py waits for its runs
+                  "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "10"}
     local = LocalPrefect(tmp_path_factory.mktemp("prefect"), free_port(), server_env=server_env)
     try:
         local.start_server()

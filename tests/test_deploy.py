@@ -60,6 +60,22 @@ def test_every_deployment_has_a_schedule_and_a_parameter_schema(served):
         assert deployment["work_pool_name"] == "sanctrace" and deployment["description"]
 
 
+def test_each_schedule_gives_its_deployment_upcoming_runs(served):
+    """Prefect's scheduler service turns each deployment's cron schedule into scheduled runs: without
+    them the deployments would never run on their own."""
+    ids = {d["id"]: name for name, d in deployments(served).items()}
+    deadline, scheduled = time.monotonic() + 120, {}
+    while time.monotonic() < deadline:
+        runs = api(served, "POST", "/flow_runs/filter", json={"flow_runs": {"deployment_id": {"any_": list(ids)}}})
+        scheduled = {ids[r["deployment_id"]] for r in runs if r["auto_scheduled"] and r["state_type"] == "SCHEDULED"}
+        if scheduled == FAMILIES:
+            return
+        time.sleep(2)
+    log = (served.home / "server.log").read_text(errors="replace")
+    errors = [line for line in log.splitlines() if "Error" in line][-5:]
+    raise AssertionError(f"no scheduled run after 120 s for {sorted(FAMILIES - scheduled)}; server errors: {errors}")
+
+
 def test_collect_all_runs_from_its_deployment(served):
     run_id = start(served, "collect_all/collect-all")
     run = wait_for(served, run_id)

@@ -1,4 +1,5 @@
-"""The benches in bench/ still run and print their tables (tiny sizes, SQLite only), so they do not rot.
+"""The benches in bench/ still run and print their tables (tiny sizes, SQLite only), so they do not rot
+(run_all.py in `make reliability`).
 
 The figures themselves are measured by `make bench` and recorded in docs/PERFORMANCE.md.
 """
@@ -49,6 +50,9 @@ def test_export_writes_every_row_in_each_format():
         assert f"\n{export} " in out, out
 
 
+# In `make reliability` (about 20 s: a cold, a warm and a floor run through Prefect), to keep `make test`
+# inside the CI budget; `make bench` runs the full bench.
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_run_all_times_a_cold_and_a_warm_run_and_prefects_floor(prefect_harness):
     # On the session's Prefect server (`make bench` starts an ephemeral one of its own).

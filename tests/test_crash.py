@@ -96,6 +96,9 @@ def report(result: dict) -> None:
     (out / f"kill-{result['backend']}-{result['rows']}.json").write_text(json.dumps(result, indent=1))
 
 
+# On PostgreSQL in `make reliability` with the long loop (CI budget); SQLite's quick variant stays here.
+@pytest.mark.parametrize("warehouse_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.slow)],
+                         indirect=True)
 def test_sigkill_during_a_load_leaves_previous_or_complete_state(rt, tmp_path):
     report(kill_loop(rt, tmp_path, kills=3, rows=20_000))
 

@@ -6,7 +6,7 @@ import os
 import shutil
 import socket
 import uuid
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -21,6 +21,7 @@ from warehouse.migrate import upgrade
 
 REPLAY = PROJECT_ROOT / "replay"
 PG_ENV = "SANCTRACE_TEST_POSTGRES_URL"
+PG_SKIP = f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)"
 
 
 def replay_file(source_id: str, name: str) -> Path:
@@ -30,7 +31,7 @@ def replay_file(source_id: str, name: str) -> Path:
 def _postgres_database(template: str | None = None):
     base = os.environ.get(PG_ENV)
     if not base:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+        pytest.skip(PG_SKIP)
     import psycopg
 
     name = f"sanctrace_test_{uuid.uuid4().hex[:12]}"
@@ -68,7 +69,7 @@ class LoadedTemplates:
     def __init__(self, folder: Path):
         self.folder = folder
         self.made: dict[tuple[str, tuple[str, ...], bool], tuple[str, Path]] = {}
-        self.cleanups: list = []
+        self.templates = ExitStack()  # drops each template database at the session's end
 
     def template(self, kind: str, sources: tuple[str, ...], light: bool) -> tuple[str, Path]:
         if (kind, sources, light) not in self.made:
@@ -80,9 +81,7 @@ class LoadedTemplates:
 
         folder = self.folder / f"{kind}-{len(self.made)}"
         folder.mkdir()
-        context = migrated_warehouse(kind, folder / "warehouse.db")
-        url = context.__enter__()
-        self.cleanups.append(context)
+        url = self.templates.enter_context(migrated_warehouse(kind, folder / "warehouse.db"))
         settings = Settings(warehouse_url=url, snapshot_store=str(folder / "snapshots"),
                             replay_archive=REPLAY, fetch_mode="replay")
         runtime = pipeline.runtime(settings)
@@ -114,8 +113,7 @@ class LoadedTemplates:
             admin.close()
 
     def close(self) -> None:
-        for context in reversed(self.cleanups):
-            context.__exit__(None, None, None)
+        self.templates.close()
 
 
 def _point_snapshots_at(url: str, old: Path, new: Path) -> None:
@@ -163,7 +161,7 @@ def warehouse_url(request, tmp_path):
             yield url
         return
     if request.param == "postgres" and not os.environ.get(PG_ENV):
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+        pytest.skip(PG_SKIP)
     templates = request.getfixturevalue("loaded_templates")
     with templates.copy(request.param, tuple(preloaded.args), preloaded.kwargs.get("light", False), tmp_path) as url:
         yield url

@@ -4,7 +4,8 @@ documents. The automations are removed when the module ends.
 
 A source's first state is loaded in-process (pipeline.run_source, no Prefect); the run under test is the
 CLI's `sanctrace run` against the server, so its events reach the automations as a deployed run's would.
-The quick test (a revised figure, about 20 s on an idle machine) runs in `make test`; the rest are `slow` (`make reliability`).
+The quick test (a revised figure, about 20 s on an idle machine) runs in `make test`; the rest are
+`slow` (`make reliability`).
 """
 
 from __future__ import annotations

@@ -125,12 +125,6 @@ def test_runs_lock_only_the_families_that_changed(rt):
 
 # --- several runs at once ---------------------------------------------------------------------------
 
-@pytest.fixture
-def one_run(one_plain_run):
-    """The figures of one plain run (conftest: every recorded source, loaded once per session)."""
-    return one_plain_run
-
-
 def start_runs(rt, count: int, record: Path, archive: Path) -> list[subprocess.CompletedProcess]:
     from prefect.settings import PREFECT_API_URL
 
@@ -180,13 +174,13 @@ def check_runs(rt, one_run, count: int, record: Path, archive: Path) -> dict:
 # On PostgreSQL in `make reliability` (the load lock itself is tested on both databases above).
 @pytest.mark.parametrize("warehouse_url", ["sqlite", pytest.param("postgres", marks=pytest.mark.slow)],
                          indirect=True)
-def test_two_collect_all_runs_at_once(prefect_harness, rt, one_run, tmp_path, light_replay):
-    check_runs(rt, one_run, 2, tmp_path, light_replay)
+def test_two_collect_all_runs_at_once(prefect_harness, rt, one_plain_run, tmp_path, light_replay):
+    check_runs(rt, one_plain_run, 2, tmp_path, light_replay)
 
 
 @pytest.mark.slow
-def test_four_collect_all_runs_at_once(prefect_harness, rt, one_run, tmp_path, light_replay):
-    check_runs(rt, one_run, 4, tmp_path, light_replay)
+def test_four_collect_all_runs_at_once(prefect_harness, rt, one_plain_run, tmp_path, light_replay):
+    check_runs(rt, one_plain_run, 4, tmp_path, light_replay)
 
 
 def record_loads(folder: Path) -> None:

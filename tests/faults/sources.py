@@ -82,12 +82,10 @@ def replay_options(source_id: str, force: bool = False, archive: Path = REPLAY) 
 LIGHT_BYTES = 1_000_000
 
 
-def heavy_downloads(source_id: str) -> set[str]:
-    """The recorded downloads over 1 MB a source reads by name (its ``downloads`` parameter): Comext's
-    CN8 workbook, 70,000 figures and 180,000 derivation links."""
-    if source_id not in registry.modules():
-        return set()
-    downloads = getattr(replay_options(source_id).params, "downloads", None) or []
+def heavy_downloads(source_id: str, params) -> set[str]:
+    """The recorded downloads over 1 MB a source reads by name (its ``downloads`` parameter, in its replay
+    ``params``): Comext's CN8 workbook, 70,000 figures and 180,000 derivation links."""
+    downloads = getattr(params, "downloads", None) or []
     sizes = {url: e["path"].stat().st_size for url, e in load_manifest(REPLAY / source_id, source_id).items()}
     return {u for u in downloads if sizes.get(u, 0) > LIGHT_BYTES}
 
@@ -96,7 +94,7 @@ def light_options(source_id: str, force: bool = False) -> FetchOptions:
     """replay_options less the heavy downloads. The fault matrix reloads a source in every cell; such a
     document has its own tests on both databases, and the matrix still covers the source."""
     options = replay_options(source_id, force)
-    heavy = heavy_downloads(source_id)
+    heavy = heavy_downloads(source_id, options.params)
     if heavy:
         kept = [u for u in options.params.downloads if u not in heavy]
         options.params = options.params.model_copy(update={"downloads": kept})
@@ -115,7 +113,8 @@ def light_archive(folder: Path) -> Path:
         if not manifest.exists():
             continue
         data = json.loads(manifest.read_text("utf-8"))
-        dropped = heavy_downloads(source_dir.name)
+        registered = source_dir.name in registry.modules()
+        dropped = heavy_downloads(source_dir.name, replay_options(source_dir.name).params) if registered else set()
         heavy = [e for e in data["entries"] if e["url"] in dropped]
         for entry in heavy:
             (target / entry["file"]).unlink()

@@ -10,11 +10,10 @@ import pandas as pd
 import pandera.pandas as pa
 
 from extractors.base import DesignationRecord, NoticeRecord, Record
+from transforms import figure_row
 from transforms.codes import UnknownName
 
-COLUMNS = ("indicator", "geo", "partner", "commodity", "flow", "unit", "period_start", "period_end",
-           "value", "is_count", "method", "locator", "raw", "published_unit", "cites_url", "vintage",
-           "flags", "snapshot_sha256")
+COLUMNS = figure_row.NAMES  # a figure's row: transforms/figure_row.py defines it once
 
 
 # A figure is stated once per release: two releases (vintages) may state the same series and period.

@@ -27,12 +27,16 @@ from typing import Collection, Iterable, Iterator
 import pandas as pd
 from sqlalchemy import Connection, Engine, bindparam, text
 
+from transforms import figure_row
 from warehouse.engine import is_postgres
 
-SERIES_COLS = ("indicator", "geo", "partner", "commodity", "flow", "unit")
-VALUE_COLS = ("period_start", "period_end", "value", "is_count", "method", "locator", "raw",
-              "published_unit", "cites_url", "vintage", "flags", "snapshot_sha256")
-STAGE_COLS = SERIES_COLS + VALUE_COLS
+# A figure's columns, as transforms/figure_row.py defines them: the series' identity and the row's values.
+SERIES_COLS = figure_row.SERIES
+VALUE_COLS = figure_row.VALUES
+STAGE_COLS = figure_row.NAMES
+# What the loader writes into each observation beside the figure's own values: the load's context.
+CONTEXT_COLS = ("series_id", "source_id", "parser_version", "flow_run_id", "first_seen_at", "last_seen_at",
+                "superseded_at", "superseded_reason", "superseded_run_id")
 DETAIL_LIMIT = 500
 
 
@@ -137,17 +141,7 @@ def _create_stage(conn: Connection) -> None:
     real = "DOUBLE PRECISION" if is_postgres(conn.engine) else "REAL"
     conn.execute(text("DROP TABLE IF EXISTS stage_raw"))
     conn.execute(text("DROP TABLE IF EXISTS stage_obs"))
-    conn.execute(text(f"""
-        CREATE TEMPORARY TABLE stage_raw (
-            indicator TEXT NOT NULL, geo TEXT NOT NULL, partner TEXT NOT NULL,
-            commodity TEXT NOT NULL, flow TEXT NOT NULL, unit TEXT NOT NULL,
-            period_start DATE NOT NULL, period_end DATE NOT NULL, value {real},
-            is_count BOOLEAN NOT NULL, method TEXT NOT NULL, locator TEXT NOT NULL, raw TEXT NOT NULL,
-            published_unit TEXT NOT NULL, cites_url TEXT, vintage DATE, flags TEXT NOT NULL,
-            snapshot_sha256 TEXT)"""))
-
-
-DATE_COLS = ("period_start", "period_end", "vintage")
+    conn.execute(text(f"CREATE TEMPORARY TABLE stage_raw ({figure_row.sql_columns(real)})"))
 
 
 def _rows(frame: pd.DataFrame, iso_dates: bool = False) -> Iterator[tuple]:
@@ -160,11 +154,11 @@ def _rows(frame: pd.DataFrame, iso_dates: bool = False) -> Iterator[tuple]:
 
 def _column(series: pd.Series, name: str, iso_dates: bool) -> list:
     values = series.tolist()
-    if name == "is_count":
+    if name in figure_row.BOOLS:
         return [bool(v) for v in values]
     if series.isna().any():  # checked once per column: most columns have no gaps
         values = [None if _isna(v) else v for v in values]
-    if name in DATE_COLS:
+    if name in figure_row.DATES:
         values = [v.date() if isinstance(v, pd.Timestamp) else v for v in values]
         if iso_dates:  # SQLite keeps dates as ISO text
             values = [v.isoformat() if hasattr(v, "isoformat") else v for v in values]
@@ -271,15 +265,13 @@ def _insert(conn: Connection, params: dict) -> None:
     known_older = """EXISTS (SELECT 1 FROM observation o WHERE o.series_id = s.series_id
         AND o.period_start = s.period_start AND o.period_end = s.period_end AND o.source_id = :src
         AND o.vintage = s.vintage AND (o.value = s.value OR (o.value IS NULL AND s.value IS NULL)))"""
+    values = ", ".join(f"s.{c}" for c in VALUE_COLS)
     conn.execute(text(f"""
-        INSERT INTO observation (series_id, period_start, period_end, value, is_count, method, source_id,
-            snapshot_sha256, locator, raw, published_unit, parser_version, flow_run_id, first_seen_at,
-            last_seen_at, superseded_at, superseded_reason, superseded_run_id, cites_url, vintage, flags)
-        SELECT s.series_id, s.period_start, s.period_end, s.value, s.is_count, s.method, :src_value,
-            s.snapshot_sha256, s.locator, s.raw, s.published_unit, :pv, :run, :now, :now,
+        INSERT INTO observation ({", ".join(VALUE_COLS + CONTEXT_COLS)})
+        SELECT {values}, s.series_id, :src_value, :pv, :run, :now, :now,
             CASE WHEN s.action = 'older' THEN :now ELSE NULL END,
             CASE WHEN s.action = 'older' THEN 'older_release' ELSE NULL END,
-            CASE WHEN s.action = 'older' THEN :run_closed ELSE NULL END, s.cites_url, s.vintage, s.flags
+            CASE WHEN s.action = 'older' THEN :run_closed ELSE NULL END
         FROM stage_obs s
         WHERE s.action IN ('new', 'revised') OR (s.action = 'older' AND NOT {known_older})
         {order}"""), params)

@@ -1,0 +1,56 @@
+"""The one definition of a figure's row: what a transform hands to the warehouse, column by column.
+
+Everything else is derived from ``FIGURE``: the frame a transform builds (``transforms.common``), the
+loader's staging table, its conversion of each column and its insert (``warehouse/loader.py``). The
+``observation`` table (``warehouse/models.py`` and its migrations) is checked against it by
+``tests/test_figure_row.py``: a migration is frozen history, so it cannot import a definition that
+moves on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+KINDS = ("text", "date", "real", "bool")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # one of KINDS
+    nullable: bool = False
+    series: bool = False  # part of the series' identity: stored once in ``series``, not in each row
+
+
+FIGURE = (
+    Column("indicator", "text", series=True),
+    Column("geo", "text", series=True),
+    Column("partner", "text", series=True),
+    Column("commodity", "text", series=True),
+    Column("flow", "text", series=True),
+    Column("unit", "text", series=True),
+    Column("period_start", "date"),
+    Column("period_end", "date"),
+    Column("value", "real", nullable=True),
+    Column("is_count", "bool"),
+    Column("method", "text"),
+    Column("locator", "text"),
+    Column("raw", "text"),
+    Column("published_unit", "text"),
+    Column("cites_url", "text", nullable=True),
+    Column("vintage", "date", nullable=True),
+    Column("flags", "text"),
+    Column("snapshot_sha256", "text", nullable=True),
+)
+
+NAMES = tuple(c.name for c in FIGURE)
+SERIES = tuple(c.name for c in FIGURE if c.series)
+VALUES = tuple(c.name for c in FIGURE if not c.series)
+DATES = tuple(c.name for c in FIGURE if c.kind == "date")
+BOOLS = tuple(c.name for c in FIGURE if c.kind == "bool")
+
+
+def sql_columns(real_type: str) -> str:
+    """The columns as SQL (a staging table's definition); ``real_type``: the database's double."""
+    types = {"text": "TEXT", "date": "DATE", "real": real_type, "bool": "BOOLEAN"}
+    return ", ".join(f"{c.name} {types[c.kind]}{'' if c.nullable else ' NOT NULL'}" for c in FIGURE)

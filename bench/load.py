@@ -6,10 +6,16 @@ process, into its own fresh database:
 - limit: the same rows into a plain table, SQLite ``executemany`` in one transaction with
   ``synchronous=OFF``, PostgreSQL psycopg ``COPY FROM STDIN``: what the database can take at most;
 - to_sql: ``pandas.DataFrame.to_sql`` of each batch into a plain table, one transaction;
-- dlt: a ``dlt`` pipeline whose resource yields the batches as lists of dicts.
-Prints rows/s, peak RSS and ours / limit; exits 1 if a target is missed (see docs/PERFORMANCE.md).
+- dlt: a ``dlt`` pipeline whose resource yields the batches as lists of dicts;
+- schema: the same rows written straight into the migrated ``series`` and ``observation`` tables with
+  the driver's bulk path, no classification (bench/schema_limit.py): the schema's own limit, for
+  today's schema (``schema``) and for revision 0004, the schema before the lean fact table
+  (``schema@0004``), in the same run.
+Prints rows/s, peak RSS, ours / limit and ours / the schema's limit, and a last line ``targets: all met``
+or what was missed (see docs/PERFORMANCE.md). With ``--rows`` above a million, ours and the schema's
+limit also run at a million rows and the time per million rows is printed at both sizes.
 
-    .venv/bin/python bench/load.py [--rows 1000000] [--databases sqlite,postgres]
+    .venv/bin/python bench/load.py [--rows 1000000] [--databases sqlite,postgres] [--contenders ours,schema]
 """
 
 from __future__ import annotations
@@ -22,9 +28,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
-CONTENDERS = ("ours", "limit", "to_sql", "dlt")
+CONTENDERS = ("ours", "schema", "schema@0004", "limit", "to_sql", "dlt")
+OLD_SCHEMA = "0004"  # the last revision before the lean fact table
 DATES = ("period_start", "period_end", "vintage")
-RSS_LIMIT_MB = 500
+RSS_LIMIT_MB = 400
+SCALE_LIMIT = 11  # the 10M load may take at most 11 times the 1M load
 PLAIN_COLUMNS = ("indicator TEXT, geo TEXT, partner TEXT, commodity TEXT, flow TEXT, unit TEXT, "
                  "period_start DATE, period_end DATE, value DOUBLE PRECISION, is_count BOOLEAN, method TEXT, "
                  "locator TEXT, raw TEXT, published_unit TEXT, cites_url TEXT, vintage DATE, flags TEXT, "
@@ -156,15 +164,22 @@ def run_dlt(url: str, rows: int, kind: str) -> dict:
 
 
 def child(name: str, kind: str, url: str, rows: int) -> None:
+    import schema_limit
+
     runners = {"ours": run_ours, "to_sql": run_to_sql,
                "limit": run_limit_postgres if kind == "postgres" else run_limit_sqlite}
-    result = run_dlt(url, rows, kind) if name == "dlt" else runners[name](url, rows)
+    if name == "dlt":
+        result = run_dlt(url, rows, kind)
+    elif name.startswith("schema"):
+        result = schema_limit.run(url, rows, name.partition("@")[2] or "head")
+    else:
+        result = runners[name](url, rows)
     print(json.dumps({**result, "rss_mb": common.peak_rss_mb()}))
 
 
-def measure(kind: str, rows: int) -> dict[str, dict]:
+def measure(kind: str, rows: int, contenders: list[str]) -> dict[str, dict]:
     results = {}
-    for name in CONTENDERS:
+    for name in contenders:
         if name == "dlt" and not dlt_installed():
             continue
         with common.database(kind, "sanctrace_bench_load") as url:
@@ -180,24 +195,49 @@ def dlt_installed() -> bool:
 
 def report(kind: str, rows: int, results: dict[str, dict]) -> list[str]:
     """Print one database's table; return the targets it misses."""
-    limit = rows / results["limit"]["seconds"]
-    ours = rows / results["ours"]["seconds"]
-    table = [(name, f"{r['seconds']:.2f}", f"{rows / r['seconds']:,.0f}", f"{rows / r['seconds'] / limit:.0%}",
-              f"{r['rss_mb']:.0f}") for name, r in results.items()]
-    common.print_table(f"{kind}: {rows:,} rows", ("contender", "seconds", "rows/s", "of limit", "peak RSS MB"),
-                       table)
+    def share(name: str, of: str) -> str:
+        return f"{results[of]['seconds'] / results[name]['seconds']:.0%}" if of in results else "-"
+
+    table = [(name, f"{r['seconds']:.2f}", f"{rows / r['seconds']:,.0f}", share(name, "limit"),
+              share(name, "schema"), f"{r['rss_mb']:.0f}") for name, r in results.items()]
+    common.print_table(f"{kind}: {rows:,} rows", ("contender", "seconds", "rows/s", "of limit",
+                                                  "of schema limit", "peak RSS MB"), table)
+    return targets(kind, results)
+
+
+def targets(kind: str, results: dict[str, dict]) -> list[str]:
+    seconds = {name: r["seconds"] for name, r in results.items()}
     missed = []
-    if ours < 0.5 * limit:
-        missed.append(f"{kind}: ours is {ours / limit:.0%} of the limit (target 50%)")
+    if "schema" in seconds and "schema@" + OLD_SCHEMA in seconds:
+        gain = seconds["schema@" + OLD_SCHEMA] / seconds["schema"]
+        if gain < 2:
+            missed.append(f"{kind}: the schema's limit is {gain:.2f}x faster than revision {OLD_SCHEMA}'s (target 2x)")
+    if "ours" in seconds and "schema" in seconds and seconds["schema"] / seconds["ours"] < 0.8:
+        missed.append(f"{kind}: ours is {seconds['schema'] / seconds['ours']:.0%} of the schema's limit (target 80%)")
     missed += [f"{kind}: {peer} is faster than ours" for peer in ("to_sql", "dlt")
-               if peer in results and rows / results[peer]["seconds"] > ours]
-    if results["ours"]["rss_mb"] >= RSS_LIMIT_MB:
-        missed.append(f"{kind}: ours peaks at {results['ours']['rss_mb']:.0f} MB (target < {RSS_LIMIT_MB})")
+               if peer in seconds and "ours" in seconds and seconds[peer] < seconds["ours"]]
+    if "ours" in results and results["ours"]["rss_mb"] > RSS_LIMIT_MB:
+        missed.append(f"{kind}: ours peaks at {results['ours']['rss_mb']:.0f} MB (target <= {RSS_LIMIT_MB})")
     return missed
+
+
+def scale(kind: str, small: dict[str, dict], large: dict[str, dict], rows: int) -> list[str]:
+    """Time per million rows at a million and at ``rows``; ours may take at most SCALE_LIMIT x."""
+    table = [(name, f"{small[name]['seconds']:.2f}", f"{large[name]['seconds'] / (rows / 1e6):.2f}",
+              f"{large[name]['seconds'] / small[name]['seconds']:.1f}", f"{large[name]['rss_mb']:.0f}")
+             for name in large if name in small]
+    common.print_table(f"{kind}: scale, 1,000,000 against {rows:,} rows",
+                       ("contender", "s per M at 1M", f"s per M at {rows / 1e6:g}M", "x the 1M load",
+                        "peak RSS MB"), table)
+    ratio = rows / 1_000_000 * SCALE_LIMIT / 10
+    return [f"{kind}: {name} at {rows:,} rows takes {large[name]['seconds'] / small[name]['seconds']:.1f}x "
+            f"the 1M load (target <= {ratio:g})" for name in ("ours",)
+            if name in large and name in small and large[name]["seconds"] > ratio * small[name]["seconds"]]
 
 
 def main() -> int:
     args = common.arguments(__doc__, 4)
+    args.add_argument("--contenders", default=",".join(CONTENDERS), help="comma-separated: " + ", ".join(CONTENDERS))
     options = args.parse_args()
     if options.child:
         name, kind, url, rows = options.child
@@ -205,9 +245,13 @@ def main() -> int:
         return 0
     if not dlt_installed():
         print("dlt is not installed (pip install -e '.[bench]'): its rows are left out")
-    missed = []
+    missed, contenders = [], options.contenders.split(",")
     for kind in options.databases.split(","):
-        missed += report(kind, options.rows, measure(kind, options.rows))
+        results = measure(kind, options.rows, contenders)
+        missed += report(kind, options.rows, results)
+        if options.rows > 1_000_000:
+            small = measure(kind, 1_000_000, [c for c in contenders if c in ("ours", "schema")])
+            missed += report(kind, 1_000_000, small) + scale(kind, small, results, options.rows)
     print("\ntargets: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
     return 0
 

@@ -25,8 +25,23 @@ def run(script: str, *args: str) -> str:
 def test_load_prints_every_contender():
     out = run("load.py", "--rows", "3000", "--databases", "sqlite")
     assert "sqlite: 3,000 rows" in out
-    for contender in ("ours", "limit", "to_sql"):
+    for contender in ("ours", "schema", "schema@0004", "limit", "to_sql"):
         assert f"\n{contender} " in out, out
+
+
+def test_schema_limit_writes_every_row_into_both_schemas(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(BENCH))
+    import schema_limit
+    from sqlalchemy import text
+
+    from warehouse.engine import make_engine
+
+    for revision in ("0004", "head"):
+        url = f"sqlite:///{tmp_path / revision}.db"
+        assert schema_limit.run(url, 1200, revision)["seconds"] > 0
+        with make_engine(url).connect() as conn:
+            counts = [conn.execute(text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in ("series", "observation")]
+        assert counts == [1200, 1200]
 
 
 def test_reload_adds_nothing_then_supersedes_one_percent():

@@ -23,12 +23,10 @@ from sanctrace import secrets
 from sanctrace.assertions import declared_checks
 from sanctrace.settings import Settings, get_settings
 from transforms import lookups
-from transforms.common import Batch, by_vintage
+from transforms.common import Batch
 from warehouse import records as wh
-from warehouse.derivations import link_derivations
 from warehouse.engine import engine_for
-from warehouse.loader import LoadContext, LoadResult, load_batch
-from warehouse.notices import known_notices, load_designations, load_notices
+from warehouse.parsed import ParsedBatch, ParsedResult, load_parsed, load_unchanged
 
 
 @dataclass
@@ -191,18 +189,7 @@ def _previous(rt: Runtime, url: str) -> Previous | None:
 
 
 def _record(rt: Runtime, rec: FetchRecord) -> None:
-    fetch = {"source_id": rec.source_id, "url": rec.url, "fetched_at": rec.fetched_at,
-             "http_status": rec.status, "sha256": rec.sha256, "not_modified": rec.not_modified,
-             "mode": rec.mode, "error": rec.error, "flow_run_id": rt.flow_run_id}
-    snapshot = None
-    if rec.sha256 and not rec.not_modified:
-        url, _, query = rec.url.partition("?")
-        snapshot = {"sha256": rec.sha256, "source_id": rec.source_id, "url": rec.url, "query": query,
-                    "fetched_at": rec.fetched_at, "http_status": rec.status or 0,
-                    "content_type": rec.content_type, "etag": rec.etag, "last_modified": rec.last_modified,
-                    "headers": rec.headers, "size_bytes": rec.size, "storage_uri": rec.storage_uri,
-                    "flow_run_id": rt.flow_run_id}
-    wh.record_fetch(rt.engine, fetch, snapshot)
+    wh.record_fetch(rt.engine, *wh.fetch_rows(rec, rt.flow_run_id))
 
 
 def read_documents(rt: Runtime, source_id: str, shas: list[str]) -> list[Document]:
@@ -245,14 +232,11 @@ def load_source(rt: Runtime, source_id: str, shas: list[str], force: bool = Fals
     report = SourceReport(source_id, source.family, documents=len(set(shas)),
                           discovery={k: v for k, v in discovery.items() if k not in ("fetched", "unrecorded")})
     now = utcnow()
-    listed = discovery.get("fetched", []) + discovery.get("unrecorded", [])
     if is_unchanged(rt, source_id, shas, force):
-        if listed:
-            with rt.engine.begin() as conn:
-                wh.mark_discovered(conn, source_id, listed, now, rt.flow_run_id)
         report.skipped_unchanged = True
         report.urls = [row["url"] for row in wh.snapshot_rows(rt.engine, shas).values()]  # still linked
-        report.unchanged = wh.touch_unchanged(rt.engine, source_id, shas, now)
+        listed = discovery.get("fetched", []) + discovery.get("unrecorded", [])
+        report.unchanged = load_unchanged(rt.engine, source_id, shas, listed, rt.flow_run_id, now)
         return report
     docs = read_documents(rt, source_id, shas)
     report.urls = [d.url for d in docs]
@@ -265,18 +249,10 @@ def load_source(rt: Runtime, source_id: str, shas: list[str], force: bool = Fals
     with lookups.tracking() as used:
         batch = transform(source_id, parsed)
     report.checks["warnings"] += lookups.unused_report(used)
-    ctx = LoadContext(source_id, source.parser_version, rt.flow_run_id, now)
-    with rt.engine.begin() as conn:
-        # What these documents (and the previous versions of re-versioned candidates) no longer yield is
-        # closed as withdrawn.
-        reread = {d.sha256 for d, _ in parsed} | wh.previous_snapshots(conn, source_id, discovery.get("fetched", []))
-        result = load_batch(conn, by_vintage(batch.observations), ctx, reread)
-        link_derivations(conn, source_id)
-        _load_eu(conn, source_id, batch, report, now)
-        counts = {d.sha256: len(p.records) + len(p.notices) + len(p.designations) for d, p in parsed}
-        wh.mark_parsed(conn, source_id, counts, source.parser_version, now, rt.flow_run_id)
-        wh.mark_discovered(conn, source_id, listed, now, rt.flow_run_id)
-        wh.mark_success(conn, source_id, now)
+    counts = {d.sha256: len(p.records) + len(p.notices) + len(p.designations) for d, p in parsed}
+    result = load_parsed(rt.engine, ParsedBatch(
+        source_id, source.parser_version, batch.observations, counts, batch.notices, batch.designations,
+        batch.reference_date, discovery.get("fetched", []), discovery.get("unrecorded", [])), rt.flow_run_id, now)
     _count(report, result)
     return report
 
@@ -295,35 +271,14 @@ def first_seen(docs: list[Document], parsed_before: set[str], fetched: list[dict
     return new
 
 
-def _load_eu(conn, source_id: str, batch: Batch, report: SourceReport, now: datetime) -> None:
-    if batch.notices:
-        rows = [_notice_row(n, sha, source_id) for n, sha in batch.notices]
-        known = known_notices(conn, [r["id"] for r in rows])
-        report.notices_new, _ = load_notices(conn, rows, now)
-        report.new_notices = [{k: r[k] for k in ("id", "kind", "regime", "title", "published_on", "url")}
-                              for r in dict((r["id"], r) for r in rows).values() if r["id"] not in known]
-    if batch.designations:
-        rows = [_designation_row(d, sha) for d, sha in batch.designations]
-        counts = load_designations(conn, source_id, rows, batch.reference_date, now, full_list=True)
-        report.designations_listed, report.designations_delisted = counts.listed, counts.delisted
-
-
-def _notice_row(n, sha: str, source_id: str) -> dict[str, Any]:
-    return {"id": n.id, "kind": n.kind, "regime": n.regime, "title": n.title, "published_on": n.published_on,
-            "oj_reference": n.oj_reference, "url": n.url, "source_id": source_id, "snapshot_sha256": sha,
-            "locator": n.locator}
-
-
-def _designation_row(d, sha: str) -> dict[str, Any]:
-    return {"eu_reference": d.eu_reference, "logical_id": d.logical_id, "regime": d.regime, "name": d.name,
-            "entity_type": d.entity_type, "listed_on": d.listed_on, "legal_basis": d.legal_basis,
-            "snapshot_sha256": sha, "locator": d.locator, "details": d.details}
-
-
-def _count(report: SourceReport, result: LoadResult) -> None:
+def _count(report: SourceReport, result: ParsedResult) -> None:
+    figures = result.figures
     report.new, report.unchanged, report.revised, report.older, report.withdrawn = (
-        result.new, result.unchanged, result.revised, result.older, result.withdrawn)
-    report.changes = result.changes
+        figures.new, figures.unchanged, figures.revised, figures.older, figures.withdrawn)
+    report.changes = figures.changes
+    report.notices_new, report.new_notices = result.notices_new, result.new_notices
+    report.designations_listed = result.designations_listed
+    report.designations_delisted = result.designations_delisted
 
 
 def run_source(rt: Runtime, source_id: str, options: FetchOptions | None = None, mode: str | None = None,

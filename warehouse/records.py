@@ -29,6 +29,22 @@ SNAPSHOT_REQUEST = ("url", "query", "fetched_at", "http_status", "content_type",
                     "headers", "flow_run_id")
 
 
+def fetch_rows(rec, flow_run_id: str | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A request's ``fetch`` row and, when it brought bytes (not a 304 nor a failure), its ``snapshot``
+    row. ``rec`` is the client's record of the request (extractors.client.FetchRecord)."""
+    fetch = {"source_id": rec.source_id, "url": rec.url, "fetched_at": rec.fetched_at,
+             "http_status": rec.status, "sha256": rec.sha256, "not_modified": rec.not_modified,
+             "mode": rec.mode, "error": rec.error, "flow_run_id": flow_run_id}
+    if not rec.sha256 or rec.not_modified:
+        return fetch, None
+    query = rec.url.partition("?")[2]
+    return fetch, {"sha256": rec.sha256, "source_id": rec.source_id, "url": rec.url, "query": query,
+                   "fetched_at": rec.fetched_at, "http_status": rec.status or 0,
+                   "content_type": rec.content_type, "etag": rec.etag, "last_modified": rec.last_modified,
+                   "headers": rec.headers, "size_bytes": rec.size, "storage_uri": rec.storage_uri,
+                   "flow_run_id": flow_run_id}
+
+
 def record_fetch(engine: Engine, fetch: dict[str, Any], snapshot: dict[str, Any] | None) -> None:
     """One fetch row, and the snapshot row the first time its bytes are seen. When the same source gets
     the same bytes from another URL, the snapshot row names that latest request: the run parses the

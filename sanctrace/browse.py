@@ -20,9 +20,9 @@ from extractors import registry
 FIGURE_COLUMNS = (
     "o.id AS explain, o.value, s.unit, o.published_unit, o.period_start, o.period_end, s.indicator, s.geo, "
     "s.partner, s.commodity, s.flow, o.source_id, n.url AS document_url, n.fetched_at, o.vintage, o.flags, "
-    "o.snapshot_sha256 AS document")
+    "n.sha256 AS document")
 FIGURES_FROM = ("FROM observation o JOIN series s ON s.id = o.series_id "
-                "LEFT JOIN snapshot n ON n.sha256 = o.snapshot_sha256")
+                "LEFT JOIN snapshot n ON n.id = o.snapshot_id")
 QUERIES = {
     "current_figures": {
         "title": "Current figures of a source",
@@ -53,7 +53,7 @@ QUERIES = {
         "title": "Figures of one document",
         "description": "Every figure read from one stored document, by its sha256.",
         "sql": f"SELECT {FIGURE_COLUMNS}, o.locator, o.superseded_at {FIGURES_FROM} "
-               "WHERE o.snapshot_sha256 = :sha256 ORDER BY o.locator",
+               "WHERE n.sha256 = :sha256 ORDER BY o.locator",
     },
 }
 TABLES = {
@@ -81,7 +81,7 @@ TABLES = {
                         "value": "the figure, in its series' unit", "period_start": "first day the figure covers",
                         "period_end": "last day it covers (a cut-off or update date for running totals)",
                         "method": "published (stated by the publisher) or derived (summed by sanctrace)",
-                        "snapshot_sha256": "the stored document it was read from",
+                        "snapshot_id": "the stored document it was read from (its row in snapshot, with its sha256)",
                         "locator": "where in the document the value stands",
                         "raw": "the value as printed", "published_unit": "the unit as printed (e.g. thousand USD)",
                         "parser_version": "version of the parser that read it",

@@ -47,7 +47,7 @@ FIGURES = text(
     "SELECT o.id, o.value, o.period_start, o.period_end, o.source_id, o.method, o.flags, o.superseded_at, "
     "s.indicator, s.geo, s.partner, s.commodity, s.flow, s.unit, n.url "
     "FROM observation o JOIN series s ON s.id = o.series_id "
-    "LEFT JOIN snapshot n ON n.sha256 = o.snapshot_sha256 "
+    "LEFT JOIN snapshot n ON n.id = o.snapshot_id "
     "WHERE s.indicator = :indicator AND s.geo = :geo AND s.partner = :partner "
     "AND s.commodity = :commodity AND s.flow = :flow")
 ANY_PLACE = text(FIGURES.text.replace("s.geo = :geo AND ", "").replace(
@@ -56,7 +56,7 @@ RELATED = text(
     "SELECT o.id, o.value, o.period_start, o.period_end, o.source_id, o.method, o.flags, o.superseded_at, "
     "s.indicator, s.geo, s.partner, s.commodity, s.flow, s.unit, n.url "
     "FROM observation o JOIN series s ON s.id = o.series_id "
-    "LEFT JOIN snapshot n ON n.sha256 = o.snapshot_sha256 "
+    "LEFT JOIN snapshot n ON n.id = o.snapshot_id "
     "WHERE s.indicator = 'trade_value' AND s.partner = :geo AND s.flow = :flow AND s.geo <> :geo "
     "AND s.commodity LIKE :commodity AND o.superseded_at IS NULL "
     "AND o.period_start >= :start AND o.period_end <= :end ORDER BY o.value DESC")

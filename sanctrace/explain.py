@@ -30,7 +30,7 @@ def explain(rt: Runtime, observation_id: int) -> dict[str, Any]:
             raise NotFound(f"no observation {observation_id}")
         obs, series = row[0], row[1]
         row = {"publisher": row[2], "source_name": row[3]}
-        snapshot = conn.execute(select(Snapshot).where(Snapshot.sha256 == obs.snapshot_sha256)).scalar_one_or_none()
+        snapshot = conn.execute(select(Snapshot).where(Snapshot.id == obs.snapshot_id)).scalar_one_or_none()
         versions = _versions(conn, obs)
         inputs = list(conn.execute(select(Derivation.input_observation_id)
                                    .where(Derivation.observation_id == obs.id)).scalars())
@@ -56,7 +56,9 @@ def explain(rt: Runtime, observation_id: int) -> dict[str, Any]:
 def _versions(conn, obs: Observation) -> list[dict[str, Any]]:
     rows = conn.execute(select(Observation.id, Observation.value, Observation.first_seen_at,
                                Observation.superseded_at, Observation.superseded_reason,
-                               Observation.superseded_run_id, Observation.snapshot_sha256, Observation.vintage)
+                               Observation.superseded_run_id, Snapshot.sha256.label("snapshot_sha256"),
+                               Observation.vintage)
+                        .outerjoin(Snapshot, Snapshot.id == Observation.snapshot_id)
                         .where(Observation.series_id == obs.series_id, Observation.source_id == obs.source_id,
                                Observation.period_start == obs.period_start,
                                Observation.period_end == obs.period_end)

@@ -90,7 +90,7 @@ COLUMNS = (
     ("vintage", Observation.vintage, "date32"),
     ("flags", Observation.flags, "string"),
     ("superseded_at", Observation.superseded_at, "timestamp"),
-    ("sha256", Observation.snapshot_sha256, "string"),
+    ("sha256", Snapshot.sha256, "string"),
     ("locator", Observation.locator, "string"),
     ("parser_version", Observation.parser_version, "string"),
     ("cites_url", Observation.cites_url, "string"),
@@ -200,7 +200,7 @@ def query(filters: Filters, columns=COLUMNS) -> Select:
     q = (select(*(col.label(name) for name, col, _ in columns))
          .join_from(Observation, Series, Series.id == Observation.series_id)
          .join(Source, Source.id == Observation.source_id)
-         .outerjoin(Snapshot, Snapshot.sha256 == Observation.snapshot_sha256))
+         .outerjoin(Snapshot, Snapshot.id == Observation.snapshot_id))
     for condition in _conditions(filters):
         q = q.where(condition)
     q = q.order_by(Observation.id)

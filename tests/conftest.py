@@ -28,6 +28,14 @@ def replay_file(source_id: str, name: str) -> Path:
     return REPLAY / source_id / name
 
 
+def snapshot_sha(engine, snapshot_id: int | None) -> str | None:
+    """The sha256 of the snapshot an observation names by its integer id."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT sha256 FROM snapshot WHERE id = :id"), {"id": snapshot_id}).scalar()
+
+
 def _postgres_database(template: str | None = None):
     base = os.environ.get(PG_ENV)
     if not base:
@@ -42,17 +50,17 @@ def _postgres_database(template: str | None = None):
 
 
 @contextmanager
-def migrated_warehouse(kind: str, file: Path) -> Iterator[str]:
+def migrated_warehouse(kind: str, file: Path, revision: str = "head") -> Iterator[str]:
     """An empty, migrated warehouse: a SQLite file, or a PostgreSQL database of its own, dropped after."""
     if kind == "sqlite":
         url = f"sqlite:///{file}"
-        upgrade(url)
+        upgrade(url, revision)
         yield url
         engine_for(url).dispose()
         return
     admin, name, url = _postgres_database()
     try:
-        upgrade(url)
+        upgrade(url, revision)
         yield url
     finally:
         engine_for(url).dispose()

@@ -139,7 +139,7 @@ def test_from_a_source_to_a_figures_provenance_page_in_chromium(served, tmp_path
         browser.close()
     with rt.engine.connect() as conn:
         value, sha, url = conn.exec_driver_sql(
-            "SELECT o.value, o.snapshot_sha256, n.url FROM observation o JOIN snapshot n ON n.sha256 = "
-            f"o.snapshot_sha256 WHERE o.id = {observation_id}").one()
+            "SELECT o.value, n.sha256, n.url FROM observation o JOIN snapshot n ON n.id = "
+            f"o.snapshot_id WHERE o.id = {observation_id}").one()
     assert shown_value == f"{value:,.10g}" and shown_sha == sha and publisher_url == url
     assert (tmp_path / "provenance.png").stat().st_size > 10_000

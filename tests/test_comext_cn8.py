@@ -20,7 +20,7 @@ from sanctrace.trade_watch import eu_product_rows
 from tests.conftest import PG_ENV, REPLAY, _postgres_database
 from warehouse.engine import engine_for
 from warehouse.migrate import upgrade
-from warehouse.models import Derivation, Observation, Series
+from warehouse.models import Derivation, Observation, Series, Snapshot
 
 COMEXT = "eurostat-comext"
 SHA = "2bfce5da712444759f9d4d08076b486ab05f994f230c511e4aceb8d6e61ffc6f"
@@ -55,7 +55,7 @@ def figures(rt, **where) -> dict[tuple, Observation]:
     """Current observations of the workbook, keyed (geo, partner, commodity, period_start, period_end)."""
     query = (select(Observation, Series).join(Series, Series.id == Observation.series_id)
              .where(Observation.source_id == COMEXT, Observation.superseded_at.is_(None),
-                    Observation.snapshot_sha256 == SHA))
+                    Observation.snapshot_id == select(Snapshot.id).where(Snapshot.sha256 == SHA).scalar_subquery()))
     for column, value in where.items():
         query = query.where(getattr(Series, column) == value)
     with Session(rt.engine, expire_on_commit=False) as session:
@@ -79,7 +79,8 @@ def test_the_run_loads_every_published_cell_and_counts_the_missing(loaded):
     assert published and all(o.published_unit == "EUR" and o.vintage == date(2023, 1, 13) for o in published)
     with rt.engine.connect() as conn:
         counts = dict(conn.execute(text(
-            "SELECT method, COUNT(*) FROM observation WHERE snapshot_sha256 = :sha GROUP BY method"),
+            "SELECT o.method, COUNT(*) FROM observation o JOIN snapshot n ON n.id = o.snapshot_id "
+            "WHERE n.sha256 = :sha GROUP BY o.method"),
             {"sha": SHA}).all())
     assert counts["published"] == 36_667  # every number in the 110 data sheets, nothing else
 

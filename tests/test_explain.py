@@ -5,7 +5,7 @@ from sqlalchemy import select
 from extractors import unhcr
 from sanctrace import pipeline
 from sanctrace.explain import explain, render
-from warehouse.models import Observation
+from warehouse.models import Observation, Snapshot
 
 
 def test_explain_reproduces_a_sample_of_figures(rt):
@@ -26,7 +26,8 @@ def test_explain_names_poland_and_its_snapshot(rt):
     with rt.engine.connect() as conn:
         poland = conn.execute(select(Observation.id).where(
             Observation.locator == "json:/data/1/individuals",
-            Observation.snapshot_sha256 == "e4523aa62654a87100bd74b26f66b6b3ac0c49a7c81e9977c588a97ba4c01bee")
+            Observation.snapshot_id == select(Snapshot.id).where(
+                Snapshot.sha256 == "e4523aa62654a87100bd74b26f66b6b3ac0c49a7c81e9977c588a97ba4c01bee").scalar_subquery())
         ).scalar_one()
     chain = explain(rt, poland)
     assert chain["value"] == 1256568 and chain["series"]["geo"] == "POL"

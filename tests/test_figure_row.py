@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import Boolean, Date, Float, String, TypeDecorator, inspect, text
+from sqlalchemy import Boolean, Date, Float, Integer, String, TypeDecorator, inspect, text
 
 from extractors.base import Record
 from transforms import common, figure_row
@@ -30,11 +30,15 @@ def test_the_observation_model_stores_each_value_column_with_its_kind_and_nullab
         if column.series:
             assert column.name not in columns  # stored once, in series
             continue
-        stored = columns[column.name]
+        stored = columns[column.stored_as or column.name]
+        if column.stored_as:  # a reference by the integer key of the row it names
+            assert isinstance(stored.type, Integer) and stored.foreign_keys, column.name
+            assert stored.nullable == column.nullable, column.name
+            continue
         kind = stored.type.impl_instance if isinstance(stored.type, TypeDecorator) else stored.type
         assert isinstance(kind, SQL_KINDS[column.kind]), (column.name, stored.type)
         assert stored.nullable == column.nullable, column.name
-    assert set(columns.keys()) == {"id", *figure_row.VALUES, *loader.CONTEXT_COLS}
+    assert set(columns.keys()) == {"id", *figure_row.STORED, *loader.CONTEXT_COLS}
 
 
 def test_the_migrated_observation_table_has_the_models_columns(tmp_path):

@@ -130,3 +130,12 @@ def test_two_releases_of_one_figure_in_one_batch_load_oldest_first(rt):
         versions = conn.execute(select(Observation.value, Observation.superseded_at.is_(None))
                                 .order_by(Observation.id)).all()
     assert versions == [(1256568, False), (1300000, True)]
+
+
+def test_a_figure_citing_a_document_the_warehouse_does_not_hold_is_refused(rt):
+    # The observation names its snapshot by id; a sha256 with no snapshot row would lose the figure's
+    # provenance, so the whole batch is refused and names the sha256.
+    unknown = "f" * 64
+    with pytest.raises(LoadError, match=f"holds no snapshot of: {unknown}"):
+        load_observations(rt.engine, frame({"POL": 1256568, "DEU": 915000}, sha=unknown), ctx())
+    assert count(rt) == 0

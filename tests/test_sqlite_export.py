@@ -12,8 +12,9 @@ from sanctrace.sqlite_export import export_sqlite
 from warehouse.engine import make_engine
 
 TABLES = ("source", "snapshot", "fetch", "parseddocument", "series", "observation", "derivation", "trade_watch")
-FIGURES = ("SELECT o.id, o.value, o.superseded_at IS NULL AS current, o.snapshot_sha256, s.indicator, s.geo, "
-           "s.partner, s.flow FROM observation o JOIN series s ON s.id = o.series_id ORDER BY o.id")
+FIGURES = ("SELECT o.id, o.value, o.superseded_at IS NULL AS current, n.sha256, s.indicator, s.geo, "
+           "s.partner, s.flow FROM observation o JOIN series s ON s.id = o.series_id "
+           "LEFT JOIN snapshot n ON n.id = o.snapshot_id ORDER BY o.id")
 
 
 def counts(engine) -> dict[str, int]:

@@ -20,6 +20,7 @@ class Column:
     kind: str  # one of KINDS
     nullable: bool = False
     series: bool = False  # part of the series' identity: stored once in ``series``, not in each row
+    stored_as: str = ""  # the warehouse stores it as this column (a reference by key), else by its name
 
 
 FIGURE = (
@@ -40,12 +41,14 @@ FIGURE = (
     Column("cites_url", "text", nullable=True),
     Column("vintage", "date", nullable=True),
     Column("flags", "text"),
-    Column("snapshot_sha256", "text", nullable=True),
+    # The document it was read from; the observation refers to the snapshot by its integer id.
+    Column("snapshot_sha256", "text", nullable=True, stored_as="snapshot_id"),
 )
 
 NAMES = tuple(c.name for c in FIGURE)
 SERIES = tuple(c.name for c in FIGURE if c.series)
 VALUES = tuple(c.name for c in FIGURE if not c.series)
+STORED = tuple(c.stored_as or c.name for c in FIGURE if not c.series)  # their columns in ``observation``
 DATES = tuple(c.name for c in FIGURE if c.kind == "date")
 BOOLS = tuple(c.name for c in FIGURE if c.kind == "bool")
 

@@ -28,7 +28,7 @@ _CELL = re.compile(r"cell:(?P<sheet>.+)!(?P<c0>[A-Z]+)(?P<r0>\d+)(?::(?P<c1>[A-Z
 def link_derivations(conn: Connection, source_id: str) -> int:
     """Add the missing derivation rows of a source's derived observations; returns how many were added."""
     pending = conn.execute(text("""
-        SELECT o.id, o.locator, o.period_start, o.period_end, o.snapshot_sha256, s.indicator, s.unit,
+        SELECT o.id, o.locator, o.period_start, o.period_end, o.snapshot_id, s.indicator, s.unit,
                s.geo, s.partner, s.commodity, s.flow
         FROM observation o JOIN series s ON s.id = o.series_id
         WHERE o.source_id = :src AND o.method = 'derived' AND o.locator LIKE 'sum:%'
@@ -37,7 +37,7 @@ def link_derivations(conn: Connection, source_id: str) -> int:
     if not pending:
         return 0
     inputs = _Inputs(conn.execute(text("""
-        SELECT o.id, o.locator, o.snapshot_sha256, o.period_start, o.period_end, s.indicator, s.unit,
+        SELECT o.id, o.locator, o.snapshot_id, o.period_start, o.period_end, s.indicator, s.unit,
                s.geo, s.partner, s.commodity, s.flow
         FROM observation o JOIN series s ON s.id = o.series_id
         WHERE o.source_id = :src AND o.method = 'published' AND o.superseded_at IS NULL"""),
@@ -76,7 +76,7 @@ class _Inputs:
                 if not _fits(derived, row):
                     continue
                 known = chosen.get(row["locator"])
-                if known is None or row["snapshot_sha256"] == derived["snapshot_sha256"]:
+                if known is None or row["snapshot_id"] == derived["snapshot_id"]:
                     chosen[row["locator"]] = row
         return sorted(r["id"] for r in chosen.values())
 

@@ -34,6 +34,7 @@ from warehouse.engine import is_postgres
 SERIES_COLS = figure_row.SERIES
 VALUE_COLS = figure_row.VALUES
 STAGE_COLS = figure_row.NAMES
+STORED_COLS = figure_row.STORED  # VALUE_COLS as observation stores them (the snapshot by its id)
 # What the loader writes into each observation beside the figure's own values: the load's context.
 CONTEXT_COLS = ("series_id", "source_id", "parser_version", "flow_run_id", "first_seen_at", "last_seen_at",
                 "superseded_at", "superseded_reason", "superseded_run_id")
@@ -110,6 +111,7 @@ def load_in_transaction(conn: Connection, frames: Iterable[pd.DataFrame], ctx: L
     _resolve_series(conn)
     _classify(conn, ctx)
     _check_duplicates(conn)
+    _check_snapshots(conn)
     if remember:
         conn.execute(text("INSERT INTO seen_keys SELECT series_id, period_start, period_end FROM stage_obs"))
     result = _apply(conn, ctx)
@@ -196,6 +198,15 @@ def _check_duplicates(conn: Connection) -> None:
         raise LoadError(f"the batch states the same figure twice: {described}")
 
 
+def _check_snapshots(conn: Connection) -> None:
+    """A figure names its document by sha256; one the warehouse holds no snapshot of cannot be loaded
+    (its provenance would be lost)."""
+    unknown = conn.execute(text("""SELECT DISTINCT snapshot_sha256 FROM stage_obs
+        WHERE snapshot_sha256 IS NOT NULL AND snapshot_id IS NULL LIMIT 5""")).scalars().all()
+    if unknown:
+        raise LoadError(f"the batch cites documents the warehouse holds no snapshot of: {', '.join(unknown)}")
+
+
 MATCH_SERIES = " AND ".join(f"x.{c} = s.{c}" for c in SERIES_COLS)
 
 
@@ -223,12 +234,14 @@ def _classify(conn: Connection, ctx: LoadContext) -> None:
     """Each staged row with its series, its current version (if any) and what to do with it."""
     conn.execute(text(f"""
         CREATE TEMPORARY TABLE stage_obs AS
-        SELECT s.*, x.id AS series_id, o.id AS cur_id, o.value AS cur_value, o.vintage AS cur_vintage,
+        SELECT s.*, x.id AS series_id, n.id AS snapshot_id, o.id AS cur_id, o.value AS cur_value,
+            o.vintage AS cur_vintage,
             CASE WHEN o.id IS NULL THEN 'new'
                  WHEN {SAME} THEN 'same'
                  WHEN s.vintage IS NOT NULL AND o.vintage IS NOT NULL AND s.vintage < o.vintage THEN 'older'
                  ELSE 'revised' END AS action
         FROM stage_raw s JOIN series x ON {MATCH_SERIES}
+        LEFT JOIN snapshot n ON n.sha256 = s.snapshot_sha256
         LEFT JOIN observation o ON o.series_id = x.id AND o.period_start = s.period_start
             AND o.period_end = s.period_end AND o.source_id = :src AND o.superseded_at IS NULL"""),
                  {"src": ctx.source_id})
@@ -265,9 +278,9 @@ def _insert(conn: Connection, params: dict) -> None:
     known_older = """EXISTS (SELECT 1 FROM observation o WHERE o.series_id = s.series_id
         AND o.period_start = s.period_start AND o.period_end = s.period_end AND o.source_id = :src
         AND o.vintage = s.vintage AND (o.value = s.value OR (o.value IS NULL AND s.value IS NULL)))"""
-    values = ", ".join(f"s.{c}" for c in VALUE_COLS)
+    values = ", ".join(f"s.{c}" for c in STORED_COLS)
     conn.execute(text(f"""
-        INSERT INTO observation ({", ".join(VALUE_COLS + CONTEXT_COLS)})
+        INSERT INTO observation ({", ".join(STORED_COLS + CONTEXT_COLS)})
         SELECT {values}, s.series_id, :src_value, :pv, :run, :now, :now,
             CASE WHEN s.action = 'older' THEN :now ELSE NULL END,
             CASE WHEN s.action = 'older' THEN 'older_release' ELSE NULL END,
@@ -299,9 +312,9 @@ def _withdraw(conn: Connection, ctx: LoadContext, reread: list[str]) -> list[dic
         conn.execute(text("ANALYZE seen_keys"))
     found = conn.execute(text("""
         SELECT o.id, s.indicator, s.geo, s.partner, s.commodity, s.flow, s.unit, o.period_start,
-               o.period_end, o.value AS cur_value, o.locator, o.snapshot_sha256
-        FROM observation o JOIN series s ON s.id = o.series_id
-        WHERE o.source_id = :src AND o.superseded_at IS NULL AND o.snapshot_sha256 IN :shas
+               o.period_end, o.value AS cur_value, o.locator, n.sha256 AS snapshot_sha256
+        FROM observation o JOIN series s ON s.id = o.series_id JOIN snapshot n ON n.id = o.snapshot_id
+        WHERE o.source_id = :src AND o.superseded_at IS NULL AND n.sha256 IN :shas
           AND NOT EXISTS (SELECT 1 FROM seen_keys k WHERE k.series_id = o.series_id
                           AND k.period_start = o.period_start AND k.period_end = o.period_end)
         ORDER BY o.locator, o.id""").bindparams(bindparam("shas", expanding=True)),

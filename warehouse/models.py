@@ -22,9 +22,11 @@ class Source(SQLModel, table=True):
 
 
 class Snapshot(SQLModel, table=True):
-    """One stored document, named by the SHA-256 of its bytes."""
+    """One stored document, named by the SHA-256 of its bytes (what every output shows); figures refer
+    to it by its integer ``id`` (revision 0005: a 4-byte key in every figure instead of 64 characters)."""
 
-    sha256: str = Field(primary_key=True, max_length=64)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, sa_column_kwargs={"nullable": False})
     source_id: str = Field(foreign_key="source.id", index=True)
     url: str
     method: str = "GET"
@@ -39,7 +41,8 @@ class Snapshot(SQLModel, table=True):
     storage_uri: str
     flow_run_id: Optional[str] = None
 
-    __table_args__ = (CheckConstraint("size_bytes >= 0", name="ck_snapshot_size"),)
+    __table_args__ = (CheckConstraint("size_bytes >= 0", name="ck_snapshot_size"),
+                      UniqueConstraint("sha256", name="uq_snapshot_sha256"))
 
 
 class Fetch(SQLModel, table=True):
@@ -127,8 +130,10 @@ class Observation(SQLModel, table=True):
     value: Optional[float] = Field(default=None, sa_column=Column(Float(precision=53)))
     is_count: bool = True
     method: str = "published"  # published | derived
-    source_id: str = Field(foreign_key="source.id")
-    snapshot_sha256: Optional[str] = Field(default=None, foreign_key="snapshot.sha256")
+    # No foreign key (revision 0005): the loader, its only writer, writes a registered source, and the
+    # figure's snapshot (a foreign key) belongs to it. PostgreSQL checked this one row by row.
+    source_id: str
+    snapshot_id: Optional[int] = Field(default=None, foreign_key="snapshot.id")
     locator: str
     raw: str = ""
     published_unit: str = ""
@@ -155,8 +160,8 @@ class Observation(SQLModel, table=True):
             "uq_obs_current", "series_id", "period_start", "period_end", "source_id", unique=True,
             sqlite_where=text("superseded_at IS NULL"), postgresql_where=text("superseded_at IS NULL"),
         ),
-        Index("ix_obs_snapshot", "snapshot_sha256"),
-        Index("ix_obs_source_series", "source_id", "series_id"),
+        Index("ix_obs_snapshot", "snapshot_id"),  # a document's figures: explain, withdrawal, re-reads
+        Index("ix_obs_series", "series_id"),  # a figure's versions, the superseded ones too (history)
     )
 
 

@@ -96,8 +96,9 @@ def parsed_shas(engine: Engine, source_id: str, shas: list[str]) -> set[str]:
 def touch_unchanged(engine: Engine, source_id: str, shas: list[str], now: datetime) -> int:
     """An unchanged snapshot was seen again: its current figures were seen again too."""
     with engine.begin() as conn:
+        snapshots = select(Snapshot.id).where(Snapshot.sha256.in_(shas))
         result = conn.execute(update(Observation).where(
-            Observation.source_id == source_id, Observation.snapshot_sha256.in_(shas),
+            Observation.source_id == source_id, Observation.snapshot_id.in_(snapshots),
             Observation.superseded_at.is_(None)).values(last_seen_at=now))
         return result.rowcount or 0
 

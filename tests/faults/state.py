@@ -13,8 +13,8 @@ from sqlalchemy import Engine, text
 OBSERVATIONS = """
     SELECT o.source_id, s.indicator, s.geo, s.partner, s.commodity, s.flow, s.unit,
            CAST(o.period_start AS TEXT), CAST(o.period_end AS TEXT), o.value, o.locator,
-           o.snapshot_sha256, o.superseded_at IS NULL AS current
-    FROM observation o JOIN series s ON s.id = o.series_id"""
+           n.sha256, o.superseded_at IS NULL AS current
+    FROM observation o JOIN series s ON s.id = o.series_id LEFT JOIN snapshot n ON n.id = o.snapshot_id"""
 NOTICES = "SELECT source_id, id, kind, regime, title, CAST(published_on AS TEXT), locator FROM notice"
 DESIGNATIONS = """SELECT source_id, logical_id, regime, name, entity_type, CAST(delisted_at AS TEXT)
                   FROM designation"""

@@ -53,7 +53,13 @@ DATES = tuple(c.name for c in FIGURE if c.kind == "date")
 BOOLS = tuple(c.name for c in FIGURE if c.kind == "bool")
 
 
-def sql_columns(real_type: str) -> str:
-    """The columns as SQL (a staging table's definition); ``real_type``: the database's double."""
+def sql_columns(real_type: str, series_collation: str = "") -> str:
+    """The columns as SQL (a staging table's definition); ``real_type``: the database's double;
+    ``series_collation``: the collation of the series' text columns (as the series table has them)."""
     types = {"text": "TEXT", "date": "DATE", "real": real_type, "bool": "BOOLEAN"}
-    return ", ".join(f"{c.name} {types[c.kind]}{'' if c.nullable else ' NOT NULL'}" for c in FIGURE)
+
+    def sql(c: Column) -> str:
+        collate = f" COLLATE {series_collation}" if c.series and series_collation else ""
+        return f"{c.name} {types[c.kind]}{collate}{'' if c.nullable else ' NOT NULL'}"
+
+    return ", ".join(sql(c) for c in FIGURE)

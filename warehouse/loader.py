@@ -143,7 +143,9 @@ def _create_stage(conn: Connection) -> None:
     real = "DOUBLE PRECISION" if is_postgres(conn.engine) else "REAL"
     conn.execute(text("DROP TABLE IF EXISTS stage_raw"))
     conn.execute(text("DROP TABLE IF EXISTS stage_obs"))
-    conn.execute(text(f"CREATE TEMPORARY TABLE stage_raw ({figure_row.sql_columns(real)})"))
+    # PostgreSQL: the series table's text columns compare byte by byte (revision 0005); so do the stage's.
+    collation = '"C"' if is_postgres(conn.engine) else ""
+    conn.execute(text(f"CREATE TEMPORARY TABLE stage_raw ({figure_row.sql_columns(real, collation)})"))
 
 
 def _rows(frame: pd.DataFrame, iso_dates: bool = False) -> Iterator[tuple]:

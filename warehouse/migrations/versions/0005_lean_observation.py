@@ -16,6 +16,10 @@ Revises: 0004
 - ``ix_obs_source_series (source_id, series_id)`` becomes ``ix_obs_series (series_id)``: a figure's
   versions (history, the superseded ones included) are found by series; current figures by
   ``uq_obs_current``.
+- PostgreSQL: the six text columns of a series' identity compare byte by byte (``COLLATE "C"``), as
+  SQLite's do: the codes are ASCII, and the unique index on them no longer calls the locale for every
+  comparison (adding 300,000 new series: 6.0 s against 3.7 s, measured here on a C.UTF-8 server;
+  a server whose default is a language locale costs more).
 
 No version and no provenance link is lost: every observation keeps its id and gets the id of the
 snapshot its sha256 named (``tests/test_migrate_lean.py`` checks both ways on both databases).
@@ -50,6 +54,7 @@ SNAPSHOT_COLUMNS = ("sha256", "source_id", "url", "method", "query", "fetched_at
                     "content_type", "etag", "last_modified", "headers", "size_bytes", "storage_uri",
                     "flow_run_id")
 CURRENT = sa.text("superseded_at IS NULL")
+SERIES_KEY = ("indicator", "geo", "partner", "commodity", "flow", "unit")
 
 
 def upgrade() -> None:
@@ -69,6 +74,7 @@ def downgrade() -> None:
 # --- PostgreSQL: altered in place ---------------------------------------------------------------------
 
 def _postgres_upgrade() -> None:
+    _series_collation('"C"')
     op.execute("ALTER TABLE snapshot ADD COLUMN id SERIAL")
     op.add_column("observation", sa.Column("snapshot_id", sa.Integer(), nullable=True))
     op.execute("UPDATE observation o SET snapshot_id = n.id FROM snapshot n WHERE n.sha256 = o.snapshot_sha256")
@@ -106,6 +112,15 @@ def _postgres_downgrade() -> None:
     for table in ("observation", "notice", "designation"):
         op.create_foreign_key(f"{table}_snapshot_sha256_fkey", table, "snapshot", ["snapshot_sha256"], ["sha256"])
     op.create_index("ix_obs_snapshot", "observation", ["snapshot_sha256"])
+    _series_collation('"default"')
+
+
+def _series_collation(collation: str) -> None:
+    """The series key's text columns in this collation (the trade_watch view names them: remade)."""
+    op.execute("DROP VIEW trade_watch")
+    for column in SERIES_KEY:
+        op.execute(f"ALTER TABLE series ALTER COLUMN {column} TYPE VARCHAR COLLATE {collation}")
+    op.execute(_trade_watch_view("postgresql"))
 
 
 # --- SQLite: rebuilt ----------------------------------------------------------------------------------
@@ -218,7 +233,7 @@ def _observation_indexes(lean: bool) -> None:
         op.create_index("ix_obs_source_series", "observation", ["source_id", "series_id"])
 
 
-def _trade_watch_view() -> str:
+def _trade_watch_view(dialect: str = "sqlite") -> str:
     import importlib.util
     from pathlib import Path
 
@@ -226,4 +241,4 @@ def _trade_watch_view() -> str:
     spec = importlib.util.spec_from_file_location("revision_0002", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.VIEW.format(year=module.YEAR["sqlite"], calendar_year=module.CALENDAR_YEAR["sqlite"])
+    return module.VIEW.format(year=module.YEAR[dialect], calendar_year=module.CALENDAR_YEAR[dialect])

@@ -53,8 +53,9 @@ def test_the_loaders_stage_table_is_made_from_the_definition(tmp_path):
     with engine.begin() as conn:
         loader._create_stage(conn)
         names = [row[1] for row in conn.execute(text("PRAGMA temp.table_info(stage_raw)"))]
-        required = {row[1] for row in conn.execute(text("PRAGMA temp.table_info(stage_raw)")) if row[3]}
-    assert tuple(names) == figure_row.NAMES
+        required = {row[1] for row in conn.execute(text("PRAGMA temp.table_info(stage_raw)"))
+                    if row[3] and row[1] != "rid"}
+    assert tuple(names) == ("rid", *figure_row.NAMES)  # rid: the row's number in the stage
     assert required == {c.name for c in figure_row.FIGURE if not c.nullable}
 
 

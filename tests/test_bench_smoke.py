@@ -44,6 +44,12 @@ def test_schema_limit_writes_every_row_into_both_schemas(tmp_path, monkeypatch):
         assert counts == [1200, 1200]
 
 
+def test_schema_study_times_every_variant():
+    out = run("schema_study.py", "--rows", "2000", "--databases", "sqlite")
+    for variant in ("v0", "v1", "v2", "v3", "v4"):
+        assert f"\n{variant} " in out, out
+
+
 def test_reload_adds_nothing_then_supersedes_one_percent():
     # reload.py asserts the counts itself (0 new on the re-load, exactly 1% superseded).
     out = run("reload.py", "--rows", "3000", "--databases", "sqlite")

@@ -121,12 +121,17 @@ def revised_rows(rows: int, share: float = 0.01) -> frozenset[int]:
     return frozenset(range(0, rows, step))
 
 
-def arguments(doc: str, child_args: int | str, rows: int | None = 1_000_000) -> argparse.ArgumentParser:
-    """A bench's command line: --databases, --rows where it takes a row count, and the hidden --child
+def arguments(doc: str, child_args: int | str, rows: int | None = 1_000_000,
+              pick: tuple[str, tuple[str, ...]] | None = None) -> argparse.ArgumentParser:
+    """A bench's command line: --databases, --rows where it takes a row count, ``pick`` (an option name
+    and what it may list, all by default: ``("--contenders", CONTENDERS)``), and the hidden --child
     (``child_args`` values) with which it starts each measurement in a fresh process."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     if rows is not None:
         parser.add_argument("--rows", type=int, default=rows)
+    if pick is not None:
+        name, names = pick
+        parser.add_argument(name, default=",".join(names), help="comma-separated: " + ", ".join(names))
     parser.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
     parser.add_argument("--child", nargs=child_args, help=argparse.SUPPRESS)
     return parser

@@ -236,9 +236,7 @@ def scale(kind: str, small: dict[str, dict], large: dict[str, dict], rows: int) 
 
 
 def main() -> int:
-    args = common.arguments(__doc__, 4)
-    args.add_argument("--contenders", default=",".join(CONTENDERS), help="comma-separated: " + ", ".join(CONTENDERS))
-    options = args.parse_args()
+    options = common.arguments(__doc__, 4, pick=("--contenders", CONTENDERS)).parse_args()
     if options.child:
         name, kind, url, rows = options.child
         child(name, kind, url, int(rows))

@@ -291,9 +291,7 @@ def targets(by_kind: dict[str, dict[str, dict]]) -> str:
 
 
 def main() -> int:
-    args = common.arguments(__doc__, 4)
-    args.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated: " + ", ".join(VARIANTS))
-    options = args.parse_args()
+    options = common.arguments(__doc__, 4, pick=("--variants", VARIANTS)).parse_args()
     if options.child:
         variant, kind, url, rows = options.child
         print(json.dumps({**run(variant, kind, url, int(rows)), "rss_mb": common.peak_rss_mb()}))

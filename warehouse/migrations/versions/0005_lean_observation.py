@@ -195,32 +195,34 @@ def _sqlite_upgrade() -> None:
     op.execute(f"INSERT INTO snapshot_lean ({columns}) SELECT {columns} FROM snapshot ORDER BY fetched_at, sha256")
     _replace("snapshot", "snapshot_lean")
     op.create_index("ix_snapshot_source_id", "snapshot", ["source_id"])
-    _observation_table("observation_lean", lean=True)
-    columns = ", ".join(OBS_COLUMNS)
-    picked = ", ".join(f"o.{c}" for c in OBS_COLUMNS)
-    op.execute(f"INSERT INTO observation_lean ({columns}, snapshot_id) SELECT {picked}, n.id "
-               "FROM observation o LEFT JOIN snapshot n ON n.sha256 = o.snapshot_sha256")
-    _replace("observation", "observation_lean")
-    _observation_indexes(lean=True)
+    _rebuild_observation(lean=True)
     op.execute(view)
 
 
 def _sqlite_downgrade() -> None:
     view = _trade_watch_view()
     op.execute("DROP VIEW trade_watch")
-    _observation_table("observation_0004", lean=False)
-    columns = ", ".join(OBS_COLUMNS)
-    picked = ", ".join(f"o.{c}" for c in OBS_COLUMNS)
-    op.execute(f"INSERT INTO observation_0004 ({columns}, snapshot_sha256) SELECT {picked}, n.sha256 "
-               "FROM observation o LEFT JOIN snapshot n ON n.id = o.snapshot_id")
-    _replace("observation", "observation_0004")
-    _observation_indexes(lean=False)
+    _rebuild_observation(lean=False)
     _snapshot_table("snapshot_0004", lean=False)
     columns = ", ".join(SNAPSHOT_COLUMNS)
     op.execute(f"INSERT INTO snapshot_0004 ({columns}) SELECT {columns} FROM snapshot")
     _replace("snapshot", "snapshot_0004")
     op.create_index("ix_snapshot_source_id", "snapshot", ["source_id"])
     op.execute(view)
+
+
+def _rebuild_observation(lean: bool) -> None:
+    """observation rebuilt with the other revision's snapshot reference, each row keeping its id and
+    naming the same snapshot (by id in 0005, by sha256 in 0004)."""
+    new, old = ("snapshot_id", "snapshot_sha256") if lean else ("snapshot_sha256", "snapshot_id")
+    value = "n.id" if lean else "n.sha256"
+    _observation_table("observation_rebuilt", lean=lean)
+    columns = ", ".join(OBS_COLUMNS)
+    picked = ", ".join(f"o.{c}" for c in OBS_COLUMNS)
+    op.execute(f"INSERT INTO observation_rebuilt ({columns}, {new}) SELECT {picked}, {value} "
+               f"FROM observation o LEFT JOIN snapshot n ON n.{'sha256' if lean else 'id'} = o.{old}")
+    _replace("observation", "observation_rebuilt")
+    _observation_indexes(lean=lean)
 
 
 def _observation_indexes(lean: bool) -> None:

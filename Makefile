@@ -47,6 +47,7 @@ bench: $(BENCH_STAMP)  ## every benchmark in bench/, each printing its table (do
 	$(BIN)/python bench/fsf.py
 	$(BIN)/python bench/export.py $(BENCH_ARGS)
 	$(BIN)/python bench/schema_study.py $(BENCH_ARGS)
+	$(BIN)/python bench/migrate.py $(BENCH_ARGS)
 
 browse: setup  ## Datasette over data/warehouse.db (read-only) with provenance pages, on 127.0.0.1:8001
 	$(BIN)/sanctrace browse

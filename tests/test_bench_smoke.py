@@ -50,6 +50,11 @@ def test_schema_study_times_every_variant():
         assert f"\n{variant} " in out, out
 
 
+def test_migrate_keeps_every_figure_linked_to_its_snapshot():
+    out = run("migrate.py", "--rows", "2000", "--databases", "sqlite")
+    assert "revision 0004 -> head on 2,000 figures" in out and "targets: all met" in out, out
+
+
 def test_reload_adds_nothing_then_supersedes_one_percent():
     # reload.py asserts the counts itself (0 new on the re-load, exactly 1% superseded).
     out = run("reload.py", "--rows", "3000", "--databases", "sqlite")

@@ -31,6 +31,10 @@ SHA = "b" * 64  # the one snapshot every generated row cites
 # Annual HS 6-digit data for one reporter: every row its own series (partner x HS code x flow).
 PARTNERS = 250
 HS_CODES = 2_000
+FLOWS = ("export", "import", "re-export", "re-import")
+# Past 2,000,000 rows (partners x codes x flows) the next reporter's rows begin, so that every row stays
+# its own series at 10 million rows too (a million rows are all Kazakhstan's, as before).
+REPORTERS = ("KAZ", "KGZ", "UZB", "ARM", "GEO", "AZE", "TJK", "MNG", "TUR", "ARE")
 
 
 def peak_rss_mb() -> float:
@@ -90,17 +94,19 @@ def database(kind: str, prefix: str):
 def columns(start: int, stop: int, revised: frozenset[int] = frozenset()) -> dict[str, list]:
     """Rows start..stop-1 as Comtrade-shaped columns (the loader's STAGE_COLS), deterministically.
 
-    Row i is reporter KAZ, partner P<i % 250>, HS code <i // 250 % 2000> as six digits, flow X or M,
-    year 2023, value in USD; rows in ``revised`` get a different value (a revision).
+    Row i is reporter KAZ (the next reporter for each further 2,000,000 rows), partner P<i % 250>, HS
+    code <i // 250 % 2000> as six digits, one of four flows, year 2023, value in USD; rows in
+    ``revised`` get a different value (a revision).
     """
+    per_reporter = PARTNERS * HS_CODES * len(FLOWS)
     idx = range(start, stop)
     values = [float((i * 7919) % 1_000_003) + (1.5 if i in revised else 0.0) for i in idx]
     n = stop - start
     return {
-        "indicator": ["trade_value"] * n, "geo": ["KAZ"] * n,
+        "indicator": ["trade_value"] * n, "geo": [REPORTERS[i // per_reporter] for i in idx],
         "partner": [f"P{i % PARTNERS:03d}" for i in idx],
         "commodity": [f"{(i // PARTNERS) % HS_CODES * 37 % 999_999:06d}" for i in idx],
-        "flow": [("export", "import", "re-export", "re-import")[i // (PARTNERS * HS_CODES) % 4] for i in idx],
+        "flow": [FLOWS[i // (PARTNERS * HS_CODES) % len(FLOWS)] for i in idx],
         "unit": ["USD"] * n, "period_start": [date(2023, 1, 1)] * n, "period_end": [date(2023, 12, 31)] * n,
         "value": values, "is_count": [False] * n, "method": ["published"] * n,
         "locator": [f"csv:row={i + 2};col=primaryValue" for i in idx],

@@ -121,6 +121,26 @@ def batches(rows: int, revised: frozenset[int] = frozenset()) -> Iterator[dict[s
         yield columns(start, min(rows, start + BATCH), revised)
 
 
+def numbered_batches(rows: int) -> Iterator[tuple[int, dict[str, list]]]:
+    """``batches`` with the number of the first row of each."""
+    start = 0
+    for cols in batches(rows):
+        yield start, cols
+        start += len(cols["unit"])
+
+
+def bulk_write(conn, postgres: bool, table: str, names: list[str], rows) -> None:
+    """Rows into a table by the driver's bulk path: psycopg ``COPY``, sqlite3 ``executemany``
+    (``conn``: the driver's own connection)."""
+    columns = ", ".join(names)
+    if postgres:
+        with conn.cursor().copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    conn.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(names))})", rows)
+
+
 def revised_rows(rows: int, share: float = 0.01) -> frozenset[int]:
     """Every 100th row (1%), spread over the whole file."""
     step = round(1 / share)

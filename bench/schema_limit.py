@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 import common
 from sqlalchemy import MetaData, insert
 
+from warehouse.loader import SQLITE_CACHE_KIB
+
 SERIES = ("indicator", "geo", "partner", "commodity", "flow", "unit")
 
 
@@ -33,11 +35,13 @@ def run(url: str, rows: int, revision: str) -> dict:
     raw = engine.raw_connection()
     try:
         started = time.perf_counter()
+        driver = raw.driver_connection
         if not postgres:
-            raw.driver_connection.execute("BEGIN")  # the engine's connections autocommit otherwise
-        write = _copy if postgres else _executemany
-        write(raw, "series", series_cols, _series_rows(rows, series_cols))
-        write(raw, "observation", obs_cols, _observation_rows(rows, obs_cols, snapshot_key, postgres))
+            driver.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # as the loader sets for a load
+            driver.execute("BEGIN")  # the engine's connections autocommit otherwise
+        common.bulk_write(driver, postgres, "series", series_cols, _series_rows(rows, series_cols))
+        common.bulk_write(driver, postgres, "observation", obs_cols,
+                          _observation_rows(rows, obs_cols, snapshot_key, postgres))
         raw.commit()
         seconds = time.perf_counter() - started
     finally:
@@ -63,7 +67,7 @@ def _provenance(engine, tables: MetaData):
 
 
 def _series_rows(rows: int, names: list[str]):
-    for start, cols in _numbered_batches(rows):
+    for start, cols in common.numbered_batches(rows):
         values = {"id": range(start + 1, start + 1 + len(cols["unit"])), **{k: cols[k] for k in SERIES}}
         yield from zip(*(values[n] for n in names))
 
@@ -71,7 +75,7 @@ def _series_rows(rows: int, names: list[str]):
 def _observation_rows(rows: int, names: list[str], snapshot_key, postgres: bool):
     now = datetime.now(timezone.utc)
     stamp = now if postgres else now.strftime("%Y-%m-%d %H:%M:%S.%f")
-    for start, cols in _numbered_batches(rows):
+    for start, cols in common.numbered_batches(rows):
         n = len(cols["unit"])
         fixed = {"source_id": common.SOURCE_ID, "snapshot_sha256": snapshot_key, "snapshot_id": snapshot_key,
                  "parser_version": "bench-1", "flow_run_id": None, "first_seen_at": stamp,
@@ -83,24 +87,3 @@ def _observation_rows(rows: int, names: list[str], snapshot_key, postgres: bool)
                            for k in ("period_start", "period_end", "vintage")})
         columns = [values[name] if name in values else [fixed[name]] * n for name in names]
         yield from zip(*columns)
-
-
-def _numbered_batches(rows: int):
-    start = 0
-    for cols in common.batches(rows):
-        yield start, cols
-        start += len(cols["unit"])
-
-
-def _executemany(raw, table: str, names: list[str], rows) -> None:
-    cursor = raw.cursor()
-    marks = ", ".join("?" for _ in names)
-    cursor.execute("PRAGMA cache_size=-65536")  # as the loader sets for a load (warehouse/loader.py)
-    cursor.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({marks})", rows)
-
-
-def _copy(raw, table: str, names: list[str], rows) -> None:
-    cursor = raw.driver_connection.cursor()
-    with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)

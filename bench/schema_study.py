@@ -44,6 +44,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
+from warehouse.loader import SQLITE_CACHE_KIB  # noqa: E402  (common puts the project on the path)
 
 TARGET = 2.0  # some variant must write the rows at least this many times faster than v0
 SERIES = ("indicator", "geo", "partner", "commodity", "flow", "unit")
@@ -130,7 +131,7 @@ def series_key(names: tuple[str, ...]) -> int:
 
 
 def series_rows(shape: Shape, rows: int):
-    for start, cols in _numbered_batches(rows):
+    for start, cols in common.numbered_batches(rows):
         numbered = zip(range(start + 1, start + 1 + len(cols["unit"])), zip(*(cols[c] for c in SERIES)))
         if shape.hashed_series:
             yield from ((i, *names, series_key(names)) for i, names in numbered)
@@ -153,7 +154,7 @@ def observation_columns(shape: Shape) -> list[str]:
 def observation_rows(shape: Shape, rows: int, postgres: bool, keys: dict):
     """Rows in observation_columns' order; ``keys``: the snapshot's and the load's keys and the stamp."""
     names = observation_columns(shape)
-    for start, cols in _numbered_batches(rows):
+    for start, cols in common.numbered_batches(rows):
         n = len(cols["unit"])
         if not postgres:  # SQLite keeps dates as ISO text, as the loader binds them
             cols.update({k: [d.isoformat() if d else None for d in cols[k]]
@@ -161,13 +162,6 @@ def observation_rows(shape: Shape, rows: int, postgres: bool, keys: dict):
         values = {**cols, **{k: repeat(v, n) for k, v in keys.items()},
                   "series_id": range(start + 1, start + 1 + n)}
         yield from zip(*(values[name] for name in names))
-
-
-def _numbered_batches(rows: int):
-    start = 0
-    for cols in common.batches(rows):
-        yield start, cols
-        start += len(cols["unit"])
 
 
 def _provenance(conn, shape: Shape, postgres: bool) -> dict:
@@ -196,18 +190,9 @@ def _connect(kind: str, url: str):
 
     conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
     # As warehouse/engine.py opens the warehouse and warehouse/loader.py tunes it for a load.
-    for pragma in ("journal_mode=WAL", "foreign_keys=ON", "cache_size=-65536"):
+    for pragma in ("journal_mode=WAL", "foreign_keys=ON", f"cache_size=-{SQLITE_CACHE_KIB}"):
         conn.execute(f"PRAGMA {pragma}")
     return conn
-
-
-def _write(conn, postgres: bool, table: str, names: list[str], rows) -> None:
-    if postgres:
-        with conn.cursor().copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        return
-    conn.executemany(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})", rows)
 
 
 def _checkpoint(conn) -> None:
@@ -250,9 +235,10 @@ def _write_all(conn, shape: Shape, postgres: bool, rows: int, keys: dict) -> dic
     started = time.perf_counter()
     if not postgres:
         conn.execute("BEGIN")  # the connection autocommits otherwise (isolation_level=None)
-    _write(conn, postgres, "series", series_columns(shape), series_rows(shape, rows))
+    common.bulk_write(conn, postgres, "series", series_columns(shape), series_rows(shape, rows))
     halfway = time.perf_counter()
-    _write(conn, postgres, "observation", observation_columns(shape), observation_rows(shape, rows, postgres, keys))
+    common.bulk_write(conn, postgres, "observation", observation_columns(shape),
+                      observation_rows(shape, rows, postgres, keys))
     conn.commit()
     ended = time.perf_counter()
     return {"series": halfway - started, "observation": ended - halfway, "total": ended - started}

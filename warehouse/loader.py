@@ -32,13 +32,17 @@ from warehouse.engine import is_postgres
 
 # A figure's columns, as transforms/figure_row.py defines them: the series' identity and the row's values.
 SERIES_COLS = figure_row.SERIES
-VALUE_COLS = figure_row.VALUES
 STAGE_COLS = figure_row.NAMES
-STORED_COLS = figure_row.STORED  # VALUE_COLS as observation stores them (the snapshot by its id)
+STORED_COLS = figure_row.STORED  # the row's values as observation stores them (the snapshot by its id)
+# Stored by a key the classification looked up (the snapshot's id), not as staged.
+KEYED_COLS = tuple(c.stored_as for c in figure_row.FIGURE if c.stored_as)
 # What the loader writes into each observation beside the figure's own values: the load's context.
 CONTEXT_COLS = ("series_id", "source_id", "parser_version", "flow_run_id", "first_seen_at", "last_seen_at",
                 "superseded_at", "superseded_reason", "superseded_run_id")
 DETAIL_LIMIT = 500
+# SQLite's page caches during a load, in KiB (see _tune); bench/ writes with the same.
+SQLITE_CACHE_KIB = 49152
+SQLITE_TEMP_CACHE_KIB = 16384
 
 
 class LoadError(Exception):
@@ -131,8 +135,8 @@ def _tune(conn: Connection) -> None:
     # (its indexes: a re-load probes them for every figure) and 16 MB for the temporary tables (written
     # once, read in order): a million-row load peaked at 358 MB (447 MB with 64 MB each, no faster);
     # an unchanged re-load takes 0.85x the first load (0.84x with 64 MB each; 1.00x with 32 MB).
-    conn.exec_driver_sql("PRAGMA cache_size=-49152")
-    conn.exec_driver_sql("PRAGMA temp.cache_size=-16384")
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    conn.exec_driver_sql(f"PRAGMA temp.cache_size=-{SQLITE_TEMP_CACHE_KIB}")
 
 
 def lock_source(conn: Connection, source_id: str) -> None:
@@ -241,7 +245,7 @@ SAME = "(s.value = o.value OR (s.value IS NULL AND o.value IS NULL))"
 def _classify(conn: Connection, ctx: LoadContext) -> None:
     """Each staged row (by ``rid``) with its series, its snapshot's id, its current version (if any)
     and what to do with it. Only these keys, not a second copy of every staged column: the insert
-    reads the values from ``stage_raw`` (a million rows: SQLite 19.2 s -> 17.4 s in bench/load.py)."""
+    reads the values from ``stage_raw`` (a million rows: SQLite 19.2 s -> 17.2 s in bench/load.py)."""
     conn.execute(text(f"""
         CREATE TEMPORARY TABLE stage_obs AS
         SELECT s.rid, x.id AS series_id, n.id AS snapshot_id, s.period_start, s.period_end,
@@ -288,8 +292,7 @@ def _insert(conn: Connection, params: dict) -> None:
         AND o.period_start = c.period_start AND o.period_end = c.period_end AND o.source_id = :src
         AND o.vintage = s.vintage AND (o.value = s.value OR (o.value IS NULL AND s.value IS NULL)))"""
     # The values from the stage as staged; the keys (series, snapshot) as classified.
-    values = ", ".join(f"c.{c}" if c in ("snapshot_id", "period_start", "period_end") else f"s.{c}"
-                       for c in STORED_COLS)
+    values = ", ".join(f"c.{c}" if c in KEYED_COLS else f"s.{c}" for c in STORED_COLS)
     conn.execute(text(f"""
         INSERT INTO observation ({", ".join(STORED_COLS + CONTEXT_COLS)})
         SELECT {values}, c.series_id, :src_value, :pv, :run, :now, :now,

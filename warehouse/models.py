@@ -124,6 +124,8 @@ class Observation(SQLModel, table=True):
     version of the same candidate, no longer yields it), and which flow run closed it."""
 
     id: Optional[int] = Field(default=None, primary_key=True)
+    # series_id and snapshot_id: foreign keys on SQLite; on PostgreSQL (revision 0006) triggers that
+    # check each statement's rows at once, with the same guarantee (tests/test_figure_references.py).
     series_id: int = Field(foreign_key="series.id")
     period_start: date
     period_end: date

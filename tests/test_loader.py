@@ -139,3 +139,49 @@ def test_a_figure_citing_a_document_the_warehouse_does_not_hold_is_refused(rt):
     with pytest.raises(LoadError, match=f"holds no snapshot of: {unknown}"):
         load_observations(rt.engine, frame({"POL": 1256568, "DEU": 915000}, sha=unknown), ctx())
     assert count(rt) == 0
+
+
+@pytest.fixture
+def pg_rt(tmp_path):
+    """A PostgreSQL warehouse alone: concurrent writers are PostgreSQL's (SQLite has one at a time)."""
+    from sanctrace.settings import Settings
+    from tests.conftest import REPLAY, migrated_warehouse
+
+    with migrated_warehouse("postgres", tmp_path / "unused.db") as url:
+        runtime = pipeline.runtime(Settings(warehouse_url=url, snapshot_store=str(tmp_path / "snapshots"),
+                                            replay_archive=REPLAY, fetch_mode="replay"))
+        pipeline.register_sources(runtime)
+        yield runtime
+
+
+def test_two_sources_adding_the_same_new_series_at_once_share_it(pg_rt):
+    # The loader adds series without ON CONFLICT first; a load that meets a series another running load
+    # just added waits for it, then adds what is still missing with ON CONFLICT.
+    import threading
+
+    from warehouse.loader import load_in_transaction
+
+    first = pg_rt.engine.connect()
+    tx = first.begin()
+    load_in_transaction(first, [frame({"POL": 1256568, "DEU": 915000})], ctx())
+    box = {}
+
+    def second_source():
+        try:
+            box["result"] = load_observations(pg_rt.engine, frame({"POL": 1256568, "CZE": 433000}),
+                                              LoadContext("iom-dtm", "1"))
+        except Exception as error:  # noqa: BLE001  (asserted below)
+            box["error"] = error
+
+    thread = threading.Thread(target=second_source, daemon=True)
+    thread.start()
+    thread.join(1.0)
+    assert thread.is_alive(), "the second load waits on the first one's uncommitted series"
+    tx.commit()
+    first.close()
+    thread.join(30)
+    assert "error" not in box, box.get("error")
+    assert box["result"].new == 2
+    with pg_rt.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Series)).scalar_one() == 3  # POL, DEU, CZE
+    assert count(pg_rt) == 4

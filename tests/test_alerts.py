@@ -168,8 +168,9 @@ def test_a_revised_figure_gives_one_notification_with_old_and_new_value_and_docu
     text = revised[0]["text"]
     print(json.dumps(revised[0], ensure_ascii=False, indent=1))
     assert text.startswith(f"{KZ} (trade): 21 figure(s) revised\n")
-    assert ("- trade_value/KAZ/RUS/TOTAL/T 2020-01-01..2020-12-31: 18775351500.0 -> 18775351559.57 USD (revised) "
-            f"in {URL_2021} at cell:12_2020!B12") in text
+    # The examples in the document's order: the table's first row is the world total.
+    assert ("- trade_value/KAZ/WLD/TOTAL/T 2020-01-01..2020-12-31: 86469848800.0 -> 86469848760.72 USD (revised) "
+            f"in {URL_2021} at cell:12_2020!B6") in text
     assert URL_2021 in new[0]["text"] and SHA_2021[:12] in new[0]["text"]
     assert revised[0]["sender"] == "sanctrace"
 

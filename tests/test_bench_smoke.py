@@ -25,7 +25,7 @@ def run(script: str, *args: str) -> str:
 def test_load_prints_every_contender():
     out = run("load.py", "--rows", "3000", "--databases", "sqlite")
     assert "sqlite: 3,000 rows" in out
-    for contender in ("ours", "schema", "schema@0004", "limit", "to_sql"):
+    for contender in ("ours", "schema", "schema@0005", "schema@0004", "limit", "to_sql"):
         assert f"\n{contender} " in out, out
 
 
@@ -36,7 +36,7 @@ def test_schema_limit_writes_every_row_into_both_schemas(tmp_path, monkeypatch):
 
     from warehouse.engine import make_engine
 
-    for revision in ("0004", "head"):
+    for revision in ("0004", "0005", "head"):
         url = f"sqlite:///{tmp_path / revision}.db"
         assert schema_limit.run(url, 1200, revision)["seconds"] > 0
         with make_engine(url).connect() as conn:

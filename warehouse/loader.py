@@ -294,8 +294,9 @@ def _stamp(conn: Connection, moment: datetime) -> datetime | str:
 
 
 def _insert(conn: Connection, params: dict) -> None:
-    # PostgreSQL: rows in (series, period) order, so index entries and foreign-key look-ups go in
-    # order too (30 s -> 18 s for a million rows); on SQLite the sort cost more than it saved.
+    # PostgreSQL: rows in (series, period) order, so index entries go in order too (a million rows:
+    # 30 s -> 18 s with row-by-row foreign keys; 9.3 s -> 7.0 s with revision 0006's per-statement
+    # check); on SQLite the sort cost more than it saved.
     order = "ORDER BY c.series_id, c.period_start, c.period_end" if is_postgres(conn.engine) else ""
     known_older = """EXISTS (SELECT 1 FROM observation o WHERE o.series_id = c.series_id
         AND o.period_start = c.period_start AND o.period_end = c.period_end AND o.source_id = :src

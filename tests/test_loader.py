@@ -185,3 +185,19 @@ def test_two_sources_adding_the_same_new_series_at_once_share_it(pg_rt):
     with pg_rt.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Series)).scalar_one() == 3  # POL, DEU, CZE
     assert count(pg_rt) == 4
+
+
+def test_a_big_load_refreshes_postgres_statistics_after_commit(pg_rt, monkeypatch):
+    # The next load plans its joins on them (a re-load of a million figures: classify 7.7 s -> 1.9 s).
+    import warehouse.loader
+
+    def analyzed() -> bool:
+        with pg_rt.engine.connect() as conn:
+            return conn.execute(text("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                                     "WHERE relname = 'observation'")).scalar_one()
+
+    monkeypatch.setattr(warehouse.loader, "ANALYZE_AFTER_ROWS", 3)
+    load_observations(pg_rt.engine, frame({"POL": 1256568, "DEU": 915000}), ctx())
+    assert not analyzed()  # two figures: below the threshold
+    load_observations(pg_rt.engine, frame({"POL": 1256568, "DEU": 915000, "CZE": 1, "SVK": 2, "HUN": 3}), ctx())
+    assert analyzed()

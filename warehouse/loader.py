@@ -42,6 +42,7 @@ CONTEXT_COLS = ("series_id", "source_id", "parser_version", "flow_run_id", "firs
                 "superseded_at", "superseded_reason", "superseded_run_id")
 DETAIL_LIMIT = 500
 UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE
+ANALYZE_AFTER_ROWS = 10_000  # figures added by one load before refresh_statistics runs
 # SQLite's page caches during a load, in KiB (see _tune); bench/ writes with the same.
 SQLITE_CACHE_KIB = 49152
 SQLITE_TEMP_CACHE_KIB = 16384
@@ -84,7 +85,21 @@ def load_observations(engine: Engine, frames: pd.DataFrame | Iterable[pd.DataFra
     if isinstance(frames, pd.DataFrame):
         frames = [frames]
     with engine.begin() as conn:
-        return load_in_transaction(conn, frames, ctx)
+        result = load_in_transaction(conn, frames, ctx)
+    refresh_statistics(engine, result)
+    return result
+
+
+def refresh_statistics(engine: Engine, result: LoadResult) -> None:
+    """After a committed load that added many figures, refresh PostgreSQL's statistics of the tables the
+    next load joins against. Autovacuum does it only a while after a big load: a re-load planned as if
+    ``observation`` were still empty probed its index once per figure (a million figures: classify
+    7.7 s, against 1.9 s with fresh statistics). Outside the load's transaction, because ANALYZE holds
+    a lock that another load's ANALYZE would wait on until that transaction ended."""
+    if not is_postgres(engine) or result.new + result.revised + result.older < ANALYZE_AFTER_ROWS:
+        return
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE series, observation"))
 
 
 def load_batch(conn: Connection, releases: Iterable[pd.DataFrame], ctx: LoadContext,

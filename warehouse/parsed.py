@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from transforms.common import by_vintage
 from warehouse import records
 from warehouse.derivations import link_derivations
-from warehouse.loader import LoadContext, LoadResult, load_batch
+from warehouse.loader import LoadContext, LoadResult, load_batch, refresh_statistics
 from warehouse.notices import known_notices, load_designations, load_notices
 
 NOTICE_FIELDS = ("id", "kind", "regime", "title", "published_on", "url")
@@ -60,6 +60,7 @@ def load_parsed(engine: Engine, batch: ParsedBatch, flow_run_id: str | None, now
         records.mark_parsed(conn, batch.source_id, batch.documents, batch.parser_version, now, flow_run_id)
         records.mark_discovered(conn, batch.source_id, batch.fetched + batch.unrecorded, now, flow_run_id)
         records.mark_success(conn, batch.source_id, now)
+    refresh_statistics(engine, result.figures)
     return result
 
 

@@ -36,6 +36,24 @@ def snapshot_sha(engine, snapshot_id: int | None) -> str | None:
         return conn.execute(text("SELECT sha256 FROM snapshot WHERE id = :id"), {"id": snapshot_id}).scalar()
 
 
+def in_thread(work) -> tuple["threading.Thread", dict]:
+    """Start ``work()`` in a thread (for concurrent transactions); the dict gets its ``result`` or its
+    ``error``."""
+    import threading
+
+    box: dict = {}
+
+    def run():
+        try:
+            box["result"] = work()
+        except Exception as error:  # noqa: BLE001  (the test inspects it)
+            box["error"] = error
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, box
+
+
 def _postgres_database(template: str | None = None):
     base = os.environ.get(PG_ENV)
     if not base:

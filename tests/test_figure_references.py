@@ -7,7 +7,6 @@ cases run on both; the concurrent ones, which only PostgreSQL has, run there.
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import datetime, timezone
 
@@ -15,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from tests.conftest import migrated_warehouse
+from tests.conftest import in_thread, migrated_warehouse
 from warehouse.engine import make_engine
 
 NOW = datetime(2026, 11, 30, tzinfo=timezone.utc)
@@ -142,59 +141,40 @@ def test_postgres_refuses_to_truncate_a_named_parent(pg_engine, table):
     assert figures(engine) == 1
 
 
-def _in_thread(work):
-    """Run ``work()`` in a thread; returns the thread and a box holding its error, if any."""
-    box: dict = {}
+DELETE_SERIES = "DELETE FROM series WHERE id = 2"
 
-    def run():
-        try:
-            work()
-        except Exception as error:  # noqa: BLE001  (the test inspects it)
-            box["error"] = error
 
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread, box
+def _second_waits_for_first_then_fails(engine, first: str, first_params: dict, second: str,
+                                       second_params: dict) -> None:
+    """Run ``first`` in an open transaction; ``second`` in another one must wait for it, and once the
+    first commits, fail with a foreign-key error."""
+    holder = engine.connect()
+    tx = holder.begin()
+    holder.execute(text(first), first_params)
+
+    def run_second():
+        with engine.begin() as conn:
+            conn.execute(text(second), second_params)
+
+    thread, box = in_thread(run_second)
+    time.sleep(0.5)
+    assert thread.is_alive(), "the second transaction must wait for the first"
+    tx.commit()
+    holder.close()
+    thread.join(10)
+    assert isinstance(box.get("error"), IntegrityError), box
 
 
 def test_a_delete_waits_for_a_running_load_then_sees_its_figures(pg_engine):
-    engine = pg_engine
-    load = engine.connect()
-    tx = load.begin()
-    load.execute(text(FIGURE), figure(2, 2))  # not committed yet: a delete's snapshot cannot see it
-
-    def delete():
-        with engine.begin() as conn:
-            conn.execute(text("DELETE FROM series WHERE id = 2"))
-
-    thread, box = _in_thread(delete)
-    time.sleep(0.5)
-    assert thread.is_alive(), "the delete must wait for the load that holds observation"
-    tx.commit()
-    load.close()
-    thread.join(10)
-    assert isinstance(box.get("error"), IntegrityError), box
-    assert figures(engine) == 2
+    # The load is not committed yet: a delete's snapshot alone could not see its figure.
+    _second_waits_for_first_then_fails(pg_engine, FIGURE, figure(2, 2), DELETE_SERIES, {})
+    assert figures(pg_engine) == 2
 
 
 def test_a_load_waits_for_a_running_delete_then_sees_the_row_gone(pg_engine):
-    engine = pg_engine
-    deleting = engine.connect()
-    tx = deleting.begin()
-    deleting.execute(text("DELETE FROM series WHERE id = 2"))  # no figure names it yet
-
-    def load():
-        with engine.begin() as conn:
-            conn.execute(text(FIGURE), figure(2, 2))
-
-    thread, box = _in_thread(load)
-    time.sleep(0.5)
-    assert thread.is_alive(), "the load must wait for the delete that locked observation"
-    tx.commit()
-    deleting.close()
-    thread.join(10)
-    assert isinstance(box.get("error"), IntegrityError), box
-    assert figures(engine) == 1
+    # No figure names series 2 when it is deleted; the delete holds observation until it commits.
+    _second_waits_for_first_then_fails(pg_engine, DELETE_SERIES, {}, FIGURE, figure(2, 2))
+    assert figures(pg_engine) == 1
 
 
 def test_a_repeatable_read_load_cannot_name_a_row_deleted_after_its_snapshot(pg_engine):
@@ -204,7 +184,7 @@ def test_a_repeatable_read_load_cannot_name_a_row_deleted_after_its_snapshot(pg_
         with load.begin():
             load.execute(text("SELECT count(*) FROM series")).scalar_one()  # its snapshot: series 2 there
             with engine.begin() as conn:
-                conn.execute(text("DELETE FROM series WHERE id = 2"))
+                conn.execute(text(DELETE_SERIES))
             with pytest.raises(DBAPIError, match="could not serialize|not in table"):
                 load.execute(text(FIGURE), figure(2, 2))
     assert figures(engine) == 1
@@ -216,4 +196,4 @@ def test_a_delete_under_repeatable_read_is_refused(pg_engine):
     with engine.connect() as conn:
         conn.execution_options(isolation_level="REPEATABLE READ")
         with pytest.raises(DBAPIError, match="only under READ COMMITTED"), conn.begin():
-            conn.execute(text("DELETE FROM series WHERE id = 2"))
+            conn.execute(text(DELETE_SERIES))

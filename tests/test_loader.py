@@ -157,24 +157,14 @@ def pg_rt(tmp_path):
 def test_two_sources_adding_the_same_new_series_at_once_share_it(pg_rt):
     # The loader adds series without ON CONFLICT first; a load that meets a series another running load
     # just added waits for it, then adds what is still missing with ON CONFLICT.
-    import threading
-
+    from tests.conftest import in_thread
     from warehouse.loader import load_in_transaction
 
     first = pg_rt.engine.connect()
     tx = first.begin()
     load_in_transaction(first, [frame({"POL": 1256568, "DEU": 915000})], ctx())
-    box = {}
-
-    def second_source():
-        try:
-            box["result"] = load_observations(pg_rt.engine, frame({"POL": 1256568, "CZE": 433000}),
-                                              LoadContext("iom-dtm", "1"))
-        except Exception as error:  # noqa: BLE001  (asserted below)
-            box["error"] = error
-
-    thread = threading.Thread(target=second_source, daemon=True)
-    thread.start()
+    thread, box = in_thread(lambda: load_observations(pg_rt.engine, frame({"POL": 1256568, "CZE": 433000}),
+                                                      LoadContext("iom-dtm", "1")))
     thread.join(1.0)
     assert thread.is_alive(), "the second load waits on the first one's uncommitted series"
     tx.commit()

@@ -80,32 +80,26 @@ BEGIN
   END IF;
   RETURN NULL;
 END $$;
-
-CREATE FUNCTION series_unnamed_after_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  figure bigint;
-BEGIN
-  SELECT o.id INTO figure FROM observation o JOIN deleted d ON o.series_id = d.id LIMIT 1;
-  IF FOUND THEN
-    RAISE EXCEPTION 'delete on table "series" removes a series that figure % names', figure
-      USING ERRCODE = 'foreign_key_violation', TABLE = 'series';
-  END IF;
-  RETURN NULL;
-END $$;
-
-CREATE FUNCTION snapshot_unnamed_after_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-  figure bigint;
-BEGIN
-  SELECT o.id INTO figure FROM observation o JOIN deleted d ON o.snapshot_id = d.id LIMIT 1;
-  IF FOUND THEN
-    RAISE EXCEPTION 'delete on table "snapshot" removes a snapshot that figure % names', figure
-      USING ERRCODE = 'foreign_key_violation', TABLE = 'snapshot';
-  END IF;
-  RETURN NULL;
-END $$;
 """
 
+
+def _unnamed_after_delete(parent: str) -> str:
+    """The check after a DELETE on ``parent``: no figure names a removed row."""
+    return f"""
+CREATE FUNCTION {parent}_unnamed_after_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  figure bigint;
+BEGIN
+  SELECT o.id INTO figure FROM observation o JOIN deleted d ON o.{parent}_id = d.id LIMIT 1;
+  IF FOUND THEN
+    RAISE EXCEPTION 'delete on table "{parent}" removes a {parent} that figure % names', figure
+      USING ERRCODE = 'foreign_key_violation', TABLE = '{parent}';
+  END IF;
+  RETURN NULL;
+END $$"""
+
+
+PARENTS = ("series", "snapshot")
 TRIGGERS = (
     """CREATE TRIGGER observation_parents_exist AFTER INSERT ON observation
        REFERENCING NEW TABLE AS new_figures FOR EACH STATEMENT EXECUTE FUNCTION figure_parents_exist()""",
@@ -115,12 +109,12 @@ TRIGGERS = (
        EXECUTE FUNCTION figure_reference_fixed('series_id or snapshot_id')""",
     *(f"""CREATE TRIGGER {parent}_id_fixed BEFORE UPDATE OF id ON {parent}
           FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION figure_reference_fixed('id')"""
-      for parent in ("series", "snapshot")),
+      for parent in PARENTS),
     *(f"""CREATE TRIGGER {parent}_removal_lock BEFORE DELETE OR TRUNCATE ON {parent}
-          FOR EACH STATEMENT EXECUTE FUNCTION figure_parents_lock()""" for parent in ("series", "snapshot")),
+          FOR EACH STATEMENT EXECUTE FUNCTION figure_parents_lock()""" for parent in PARENTS),
     *(f"""CREATE TRIGGER {parent}_unnamed_after_delete AFTER DELETE ON {parent}
           REFERENCING OLD TABLE AS deleted FOR EACH STATEMENT EXECUTE FUNCTION {parent}_unnamed_after_delete()"""
-      for parent in ("series", "snapshot")),
+      for parent in PARENTS),
 )
 DROPPED = (("observation_parents_exist", "observation"), ("observation_references_fixed", "observation"),
            ("series_id_fixed", "series"), ("snapshot_id_fixed", "snapshot"),
@@ -136,6 +130,8 @@ def upgrade() -> None:
     for name, _column, _parent in FOREIGN_KEYS:
         op.drop_constraint(name, "observation", type_="foreignkey")
     op.execute(FUNCTIONS)
+    for parent in PARENTS:
+        op.execute(_unnamed_after_delete(parent))
     for trigger in TRIGGERS:
         op.execute(trigger)
 

@@ -36,6 +36,11 @@ def snapshot_sha(engine, snapshot_id: int | None) -> str | None:
         return conn.execute(text("SELECT sha256 FROM snapshot WHERE id = :id"), {"id": snapshot_id}).scalar()
 
 
+# A test of what only PostgreSQL has (concurrent writers, its triggers, COPY): the warehouse fixtures'
+# PostgreSQL case alone.
+postgres_only = pytest.mark.parametrize("warehouse_url", ["postgres"], indirect=True)
+
+
 def in_thread(work) -> tuple["threading.Thread", dict]:
     """Start ``work()`` in a thread (for concurrent transactions); the dict gets its ``result`` or its
     ``error``."""

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from tests.conftest import in_thread, migrated_warehouse
+from tests.conftest import in_thread, postgres_only
 from warehouse.engine import make_engine
 
 NOW = datetime(2026, 11, 30, tzinfo=timezone.utc)
@@ -26,19 +26,7 @@ FIGURE = """INSERT INTO observation (series_id, snapshot_id, period_start, perio
 
 @pytest.fixture
 def engine(warehouse_url):
-    yield from _seeded(warehouse_url)
-
-
-@pytest.fixture
-def pg_engine(tmp_path):
-    """The cases only PostgreSQL has: its triggers' own refusals, COPY, concurrent transactions (SQLite
-    has one writer at a time)."""
-    with migrated_warehouse("postgres", tmp_path / "unused.db") as url:
-        yield from _seeded(url)
-
-
-def _seeded(url: str):
-    engine = make_engine(url)
+    engine = make_engine(warehouse_url)
     with engine.begin() as conn:
         conn.execute(text("""INSERT INTO source (id, family, publisher, name, homepage, licence, cadence,
                              parser_version) VALUES ('src', 'trade', 'p', 'n', '', '', '', '1')"""))
@@ -78,10 +66,10 @@ def test_a_figure_without_a_snapshot_is_allowed(engine):
     assert figures(engine) == 2
 
 
-def test_a_bulk_copy_with_one_orphan_is_refused(pg_engine):
+@postgres_only
+def test_a_bulk_copy_with_one_orphan_is_refused(engine):
     import psycopg
 
-    engine = pg_engine
     raw = engine.raw_connection()
     try:
         with pytest.raises(psycopg.errors.ForeignKeyViolation, match="names series 99"):
@@ -109,10 +97,10 @@ def test_pointing_a_figure_at_a_missing_parent_is_refused(engine, table, column,
                                        "UPDATE observation SET snapshot_id = 2",
                                        "UPDATE series SET id = 50 WHERE id = 2",
                                        "UPDATE snapshot SET id = 50 WHERE id = 2"])
-def test_postgres_never_changes_a_key_that_figures_name_by(pg_engine, statement):
+@postgres_only
+def test_postgres_never_changes_a_key_that_figures_name_by(engine, statement):
     # Stricter than a foreign key (which allows re-pointing to another existing row): nothing here
     # re-points a figure, and refusing it keeps the check to inserts.
-    engine = pg_engine
     with pytest.raises(IntegrityError, match="refused"), engine.begin() as conn:
         conn.execute(text(statement))
 
@@ -133,8 +121,8 @@ def test_a_named_parent_cannot_be_deleted_an_unnamed_one_can(engine, table):
 
 
 @pytest.mark.parametrize("table", ["series", "snapshot"])
-def test_postgres_refuses_to_truncate_a_named_parent(pg_engine, table):
-    engine = pg_engine
+@postgres_only
+def test_postgres_refuses_to_truncate_a_named_parent(engine, table):
     # CASCADE: the notices' foreign keys to snapshot would refuse a plain TRUNCATE by themselves.
     with pytest.raises(IntegrityError, match="removes rows that figures name"), engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {table} CASCADE"))
@@ -165,20 +153,22 @@ def _second_waits_for_first_then_fails(engine, first: str, first_params: dict, s
     assert isinstance(box.get("error"), IntegrityError), box
 
 
-def test_a_delete_waits_for_a_running_load_then_sees_its_figures(pg_engine):
+@postgres_only
+def test_a_delete_waits_for_a_running_load_then_sees_its_figures(engine):
     # The load is not committed yet: a delete's snapshot alone could not see its figure.
-    _second_waits_for_first_then_fails(pg_engine, FIGURE, figure(2, 2), DELETE_SERIES, {})
-    assert figures(pg_engine) == 2
+    _second_waits_for_first_then_fails(engine, FIGURE, figure(2, 2), DELETE_SERIES, {})
+    assert figures(engine) == 2
 
 
-def test_a_load_waits_for_a_running_delete_then_sees_the_row_gone(pg_engine):
+@postgres_only
+def test_a_load_waits_for_a_running_delete_then_sees_the_row_gone(engine):
     # No figure names series 2 when it is deleted; the delete holds observation until it commits.
-    _second_waits_for_first_then_fails(pg_engine, DELETE_SERIES, {}, FIGURE, figure(2, 2))
-    assert figures(pg_engine) == 1
+    _second_waits_for_first_then_fails(engine, DELETE_SERIES, {}, FIGURE, figure(2, 2))
+    assert figures(engine) == 1
 
 
-def test_a_repeatable_read_load_cannot_name_a_row_deleted_after_its_snapshot(pg_engine):
-    engine = pg_engine
+@postgres_only
+def test_a_repeatable_read_load_cannot_name_a_row_deleted_after_its_snapshot(engine):
     with engine.connect() as load:
         load.execution_options(isolation_level="REPEATABLE READ")
         with load.begin():
@@ -190,9 +180,9 @@ def test_a_repeatable_read_load_cannot_name_a_row_deleted_after_its_snapshot(pg_
     assert figures(engine) == 1
 
 
-def test_a_delete_under_repeatable_read_is_refused(pg_engine):
+@postgres_only
+def test_a_delete_under_repeatable_read_is_refused(engine):
     # Its snapshot could miss a figure committed after it began.
-    engine = pg_engine
     with engine.connect() as conn:
         conn.execution_options(isolation_level="REPEATABLE READ")
         with pytest.raises(DBAPIError, match="only under READ COMMITTED"), conn.begin():

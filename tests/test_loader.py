@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from sanctrace import pipeline
-from warehouse.loader import STAGE_COLS, LoadContext, LoadError, load_observations
+from tests.conftest import in_thread, postgres_only
+from warehouse.loader import STAGE_COLS, LoadContext, LoadError, load_in_transaction, load_observations
 from warehouse.models import Observation, Series
 
 SOURCE = "unhcr-ukraine-refugees"
@@ -141,29 +142,14 @@ def test_a_figure_citing_a_document_the_warehouse_does_not_hold_is_refused(rt):
     assert count(rt) == 0
 
 
-@pytest.fixture
-def pg_rt(tmp_path):
-    """A PostgreSQL warehouse alone: concurrent writers are PostgreSQL's (SQLite has one at a time)."""
-    from sanctrace.settings import Settings
-    from tests.conftest import REPLAY, migrated_warehouse
-
-    with migrated_warehouse("postgres", tmp_path / "unused.db") as url:
-        runtime = pipeline.runtime(Settings(warehouse_url=url, snapshot_store=str(tmp_path / "snapshots"),
-                                            replay_archive=REPLAY, fetch_mode="replay"))
-        pipeline.register_sources(runtime)
-        yield runtime
-
-
-def test_two_sources_adding_the_same_new_series_at_once_share_it(pg_rt):
+@postgres_only
+def test_two_sources_adding_the_same_new_series_at_once_share_it(rt):
     # The loader adds series without ON CONFLICT first; a load that meets a series another running load
     # just added waits for it, then adds what is still missing with ON CONFLICT.
-    from tests.conftest import in_thread
-    from warehouse.loader import load_in_transaction
-
-    first = pg_rt.engine.connect()
+    first = rt.engine.connect()
     tx = first.begin()
     load_in_transaction(first, [frame({"POL": 1256568, "DEU": 915000})], ctx())
-    thread, box = in_thread(lambda: load_observations(pg_rt.engine, frame({"POL": 1256568, "CZE": 433000}),
+    thread, box = in_thread(lambda: load_observations(rt.engine, frame({"POL": 1256568, "CZE": 433000}),
                                                       LoadContext("iom-dtm", "1")))
     thread.join(1.0)
     assert thread.is_alive(), "the second load waits on the first one's uncommitted series"
@@ -172,22 +158,23 @@ def test_two_sources_adding_the_same_new_series_at_once_share_it(pg_rt):
     thread.join(30)
     assert "error" not in box, box.get("error")
     assert box["result"].new == 2
-    with pg_rt.engine.connect() as conn:
+    with rt.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Series)).scalar_one() == 3  # POL, DEU, CZE
-    assert count(pg_rt) == 4
+    assert count(rt) == 4
 
 
-def test_a_big_load_refreshes_postgres_statistics_after_commit(pg_rt, monkeypatch):
+@postgres_only
+def test_a_big_load_refreshes_postgres_statistics_after_commit(rt, monkeypatch):
     # The next load plans its joins on them (a re-load of a million figures: classify 7.7 s -> 1.9 s).
     import warehouse.loader
 
     def analyzed() -> bool:
-        with pg_rt.engine.connect() as conn:
+        with rt.engine.connect() as conn:
             return conn.execute(text("SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables "
                                      "WHERE relname = 'observation'")).scalar_one()
 
     monkeypatch.setattr(warehouse.loader, "ANALYZE_AFTER_ROWS", 3)
-    load_observations(pg_rt.engine, frame({"POL": 1256568, "DEU": 915000}), ctx())
+    load_observations(rt.engine, frame({"POL": 1256568, "DEU": 915000}), ctx())
     assert not analyzed()  # two figures: below the threshold
-    load_observations(pg_rt.engine, frame({"POL": 1256568, "DEU": 915000, "CZE": 1, "SVK": 2, "HUN": 3}), ctx())
+    load_observations(rt.engine, frame({"POL": 1256568, "DEU": 915000, "CZE": 1, "SVK": 2, "HUN": 3}), ctx())
     assert analyzed()

@@ -69,9 +69,17 @@ def test_quick_run_from_the_deployment_page_completes(served, page, tmp_path):
     before = run_ids(served, deployment["id"])
     page.goto(f"{served.ui}/deployments/deployment/{deployment['id']}")
     page.get_by_role("button", name="Run", exact=True).click()
-    page.get_by_role("button", name="Quick run").click()
+    # Wait for the UI's own request and check it succeeded: on a busy machine a first page of a fresh
+    # server can take longer than new_run's 30 s to send it (a CI run once failed there, unexplained).
+    try:
+        with page.expect_response(lambda r: r.url.endswith("/create_flow_run") and r.request.method == "POST",
+                                  timeout=90_000) as created:
+            page.get_by_role("button", name="Quick run").click()
+    finally:
+        page.screenshot(path=tmp_path / "deployment-casualties.png")
+    assert created.value.ok, (created.value.status, created.value.text())
     run_id = new_run(served, deployment["id"], before)
-    page.screenshot(path=tmp_path / "deployment-casualties.png")
+    assert run_id == created.value.json()["id"]
     run = wait_for(served, run_id)
     assert run["state"]["type"] == "COMPLETED", run["state"]
     page.goto(f"{served.ui}/runs/flow-run/{run_id}")

@@ -25,7 +25,7 @@ def run_family(family: str | None, sources: list[str] | None, fetch_mode: str | 
     fetched = {sid: fetch_task.submit(sid, mode, force, start, end, params.get(sid), watch) for sid in ids}
     wait(list(fetched.values()))
     # One lock per family, held while its sources load side by side (not one wait per source); a run
-    # whose documents were all parsed before only moves last_seen_at and takes none.
+    # whose documents were all parsed before only records that they were seen and takes none.
     changed = _changed(rt, fetched, force)
     with runs.load_lock(rt, changed) as waited:
         if waited > 0.5:

@@ -86,8 +86,12 @@ TABLES = {
                         "raw": "the value as printed", "published_unit": "the unit as printed (e.g. thousand USD)",
                         "parser_version": "version of the parser that read it",
                         "superseded_at": "when a later version replaced it (revised, older release)",
+                        "last_seen_at": "when a document last stated it; for a current figure, the later of this "
+                                        "and its document's row in document_sighting",
                         "vintage": "release date of the document it came from",
                         "cites_url": "the primary release a secondary source quotes", "flags": "notes on the value"}),
+    "document_sighting": ("When a source last found every current figure of a document in it: a current "
+                          "figure was last seen at the later of this and its own last_seen_at.", {}),
     "derivation": ("Which observations a derived figure adds up.", {}),
     "notice": ("EU legal acts and press releases about sanctions.", {}),
     "designation": ("Entries of the EU consolidated sanctions list.", {}),

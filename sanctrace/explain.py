@@ -12,6 +12,7 @@ from extractors import locators, registry
 from extractors.base import Document
 from extractors.guard import safe_parse
 from sanctrace.pipeline import Runtime, transform
+from warehouse import sightings
 from warehouse.models import Derivation, Observation, Series, Snapshot, Source
 
 
@@ -22,14 +23,16 @@ class NotFound(LookupError):
 def explain(rt: Runtime, observation_id: int) -> dict[str, Any]:
     with Session(rt.engine) as conn:
         row = conn.execute(
-            select(Observation, Series, Source.publisher, Source.name.label("source_name"))
-            .join(Series, Series.id == Observation.series_id)
-            .join(Source, Source.id == Observation.source_id)
+            sightings.with_sightings(
+                select(Observation, Series, Source.publisher, Source.name.label("source_name"),
+                       sightings.last_seen_at().label("last_seen_at"))
+                .join(Series, Series.id == Observation.series_id)
+                .join(Source, Source.id == Observation.source_id))
             .where(Observation.id == observation_id)).first()
         if row is None:
             raise NotFound(f"no observation {observation_id}")
         obs, series = row[0], row[1]
-        row = {"publisher": row[2], "source_name": row[3]}
+        row = {"publisher": row[2], "source_name": row[3], "last_seen_at": row[4]}
         snapshot = conn.execute(select(Snapshot).where(Snapshot.id == obs.snapshot_id)).scalar_one_or_none()
         versions = _versions(conn, obs)
         inputs = list(conn.execute(select(Derivation.input_observation_id)
@@ -41,7 +44,7 @@ def explain(rt: Runtime, observation_id: int) -> dict[str, Any]:
         "source": {"id": obs.source_id, "publisher": row["publisher"], "name": row["source_name"]},
         "locator": obs.locator, "published_as": f"{obs.raw} {obs.published_unit}".strip(),
         "parser_version": obs.parser_version, "flow_run_id": obs.flow_run_id,
-        "first_seen_at": str(obs.first_seen_at), "last_seen_at": str(obs.last_seen_at),
+        "first_seen_at": str(obs.first_seen_at), "last_seen_at": str(row["last_seen_at"]),
         "superseded_at": str(obs.superseded_at) if obs.superseded_at else None,
         "superseded_reason": obs.superseded_reason, "superseded_run_id": obs.superseded_run_id,
         "vintage": obs.vintage.isoformat() if obs.vintage else None, "flags": obs.flags,

@@ -20,6 +20,7 @@ from sqlalchemy.sql import Select
 
 from extractors import registry
 from sanctrace.places import UnknownPlace, place_code
+from warehouse import sightings
 from warehouse.models import Observation, Series, Snapshot, Source
 
 CHUNK = 20_000
@@ -95,7 +96,7 @@ COLUMNS = (
     ("parser_version", Observation.parser_version, "string"),
     ("cites_url", Observation.cites_url, "string"),
     ("first_seen_at", Observation.first_seen_at, "timestamp"),
-    ("last_seen_at", Observation.last_seen_at, "timestamp"),
+    ("last_seen_at", sightings.last_seen_at(), "timestamp"),
     ("flow_run_id", Observation.flow_run_id, "string"),
 )
 NAMES = tuple(name for name, _, _ in COLUMNS)
@@ -197,10 +198,11 @@ def parse_period(text: str | None, option: str = "period") -> tuple[date | None,
 # --- the query ------------------------------------------------------------------------------------
 
 def query(filters: Filters, columns=COLUMNS) -> Select:
-    q = (select(*(col.label(name) for name, col, _ in columns))
-         .join_from(Observation, Series, Series.id == Observation.series_id)
-         .join(Source, Source.id == Observation.source_id)
-         .outerjoin(Snapshot, Snapshot.id == Observation.snapshot_id))
+    q = sightings.with_sightings(
+        select(*(col.label(name) for name, col, _ in columns))
+        .join_from(Observation, Series, Series.id == Observation.series_id)
+        .join(Source, Source.id == Observation.source_id)
+        .outerjoin(Snapshot, Snapshot.id == Observation.snapshot_id))
     for condition in _conditions(filters):
         q = q.where(condition)
     q = q.order_by(Observation.id)

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, inspect, literal_column, select
 from sqlalchemy.orm import Session
 
 from sanctrace.figures import period_label
+from warehouse import sightings
 from warehouse.models import Observation, Series, Snapshot
 
 MIRROR_FLOWS = {"X": "M", "M": "X"}
@@ -63,10 +64,11 @@ def _same_key(series: Series, **swap: str) -> tuple:
 def _versions(conn, extra: tuple[str, ...], *where) -> list[dict[str, Any]]:
     o = Observation.__table__.c
     columns = [o.id, o.value, o.raw, o.published_unit, Series.unit, o.source_id, Snapshot.sha256, Snapshot.url,
-               Snapshot.fetched_at, o.vintage, o.flags, o.locator, o.first_seen_at, o.last_seen_at,
+               Snapshot.fetched_at, o.vintage, o.flags, o.locator, o.first_seen_at,
+               sightings.last_seen_at().label("last_seen_at"),
                o.superseded_at, *(literal_column(f"observation.{name}").label(name) for name in extra)]
-    rows = conn.execute(select(*columns).join(Series, Series.id == o.series_id)
-                        .outerjoin(Snapshot, Snapshot.id == o.snapshot_id)
+    rows = conn.execute(sightings.with_sightings(select(*columns).join(Series, Series.id == o.series_id)
+                                                 .outerjoin(Snapshot, Snapshot.id == o.snapshot_id))
                         .where(*where).order_by(o.source_id, o.id)).mappings().all()
     return [{**dict(r), "sha256": r["sha256"], "url": r["url"], "current": r["superseded_at"] is None}
             for r in rows]

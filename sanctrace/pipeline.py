@@ -218,7 +218,7 @@ def transform(source_id: str, parsed: list[tuple[Document, Parsed]]) -> Batch:
 
 
 def is_unchanged(rt: Runtime, source_id: str, shas: list[str], force: bool = False) -> bool:
-    """Every fetched document was already parsed by this parser version: loading only moves last_seen_at."""
+    """Every fetched document was already parsed by this parser version: loading only records them as seen."""
     version = registry.get(source_id).SOURCE.parser_version
     return not force and bool(shas) and wh.already_parsed(rt.engine, source_id, shas, version)
 

@@ -176,7 +176,7 @@ def failed_report(source_id: str, message: str) -> dict[str, Any]:
 
 
 def needs_load(rt: pipeline.Runtime, source_id: str, fetched: dict[str, Any], force: bool) -> bool:
-    """Something to parse and load (documents all parsed before only move last_seen_at)."""
+    """Something to parse and load (documents all parsed before are only recorded as seen again)."""
     shas = fetched["shas"]
     return bool(shas) and not pipeline.is_unchanged(rt, source_id, shas, force)
 

@@ -5,7 +5,8 @@ added; then one SELECT joins the staged rows to their series and current version
 temporary table, classifying each row against the current versions in the warehouse (one pass,
 not an UPDATE per step: a million-row load writes its stage once, see docs/PERFORMANCE.md):
 - new: no current version for (series, period, source) -> inserted;
-- same: value unchanged -> only ``last_seen_at`` moves;
+- same: value unchanged -> only its last seen moves: once for its document where the batch yields every
+  current figure of that document (warehouse/sightings.py), else in the figure's ``last_seen_at``;
 - revised: value changed and not older than the current version -> the old one gets
   ``superseded_at``, the new one is inserted as current;
 - older: value changed but the row comes from an earlier release (``vintage``) than the current
@@ -29,6 +30,7 @@ from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.exc import IntegrityError
 
 from transforms import figure_row
+from warehouse import sightings
 from warehouse.engine import is_postgres
 
 # A figure's columns, as transforms/figure_row.py defines them: the series' identity and the row's values.
@@ -273,7 +275,7 @@ def _classify(conn: Connection, ctx: LoadContext) -> None:
     conn.execute(text(f"""
         CREATE TEMPORARY TABLE stage_obs AS
         SELECT s.rid, x.id AS series_id, n.id AS snapshot_id, s.period_start, s.period_end,
-            o.id AS cur_id, o.value AS cur_value,
+            o.id AS cur_id, o.value AS cur_value, o.snapshot_id AS cur_snapshot_id,
             CASE WHEN o.id IS NULL THEN 'new'
                  WHEN {SAME} THEN 'same'
                  WHEN s.vintage IS NOT NULL AND o.vintage IS NOT NULL AND s.vintage < o.vintage THEN 'older'
@@ -292,13 +294,29 @@ def _apply(conn: Connection, ctx: LoadContext) -> LoadResult:
     params = {"now": _stamp(conn, ctx.now), "src": ctx.source_id, "src_value": ctx.source_id,
               "pv": ctx.parser_version,
               "run": ctx.flow_run_id, "run_closed": ctx.flow_run_id}
+    wholly_seen = _wholly_seen(conn, ctx)
     conn.execute(text("""UPDATE observation SET last_seen_at = :now
-        WHERE id IN (SELECT cur_id FROM stage_obs WHERE action = 'same')"""), params)
-    conn.execute(text("""UPDATE observation SET superseded_at = :now, superseded_reason = 'revised',
-            superseded_run_id = :run
+        WHERE id IN (SELECT cur_id FROM stage_obs WHERE action = 'same'
+                     AND (cur_snapshot_id IS NULL OR cur_snapshot_id NOT IN :wholly_seen))""")
+                 .bindparams(bindparam("wholly_seen", expanding=True)), {**params, "wholly_seen": wholly_seen})
+    conn.execute(text(f"""UPDATE observation SET superseded_at = :now, superseded_reason = 'revised',
+            superseded_run_id = :run, last_seen_at = {sightings.CLOSING_LAST_SEEN}
         WHERE id IN (SELECT cur_id FROM stage_obs WHERE action = 'revised')"""), params)
+    sightings.record(conn, ctx.source_id, wholly_seen, ctx.now)
     _insert(conn, params)
     return _result(conn)
+
+
+def _wholly_seen(conn: Connection, ctx: LoadContext) -> list[int]:
+    """The documents whose every current figure (of this source) the batch yields again, the same or
+    revised: their sighting stands for each figure's last seen, so those figures are not written."""
+    return list(conn.execute(text("""
+        SELECT c.cur_snapshot_id FROM stage_obs c
+        WHERE c.action IN ('same', 'revised') AND c.cur_snapshot_id IS NOT NULL
+        GROUP BY c.cur_snapshot_id
+        HAVING COUNT(*) = (SELECT COUNT(*) FROM observation o WHERE o.snapshot_id = c.cur_snapshot_id
+                           AND o.source_id = :src AND o.superseded_at IS NULL)"""),
+        {"src": ctx.source_id}).scalars())
 
 
 def _stamp(conn: Connection, moment: datetime) -> datetime | str:
@@ -363,7 +381,8 @@ def _withdraw(conn: Connection, ctx: LoadContext, reread: list[str]) -> list[dic
         {"src": ctx.source_id, "shas": reread}).mappings().all()
     ids = [row["id"] for row in found]
     for start in range(0, len(ids), 500):
-        conn.execute(text("""UPDATE observation SET superseded_at = :now, superseded_reason = 'withdrawn',
-                superseded_run_id = :run WHERE id IN :ids""").bindparams(bindparam("ids", expanding=True)),
+        conn.execute(text(f"""UPDATE observation SET superseded_at = :now, superseded_reason = 'withdrawn',
+                superseded_run_id = :run, last_seen_at = {sightings.CLOSING_LAST_SEEN}
+            WHERE id IN :ids""").bindparams(bindparam("ids", expanding=True)),
                      {"now": _stamp(conn, ctx.now), "run": ctx.flow_run_id, "ids": ids[start:start + 500]})
     return [{"action": "withdrawn", **{k: v for k, v in row.items() if k != "id"}, "value": None} for row in found]

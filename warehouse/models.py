@@ -142,6 +142,9 @@ class Observation(SQLModel, table=True):
     parser_version: str
     flow_run_id: Optional[str] = None
     first_seen_at: datetime
+    # Moved per figure only when a figure is found in another document than its own, or by a load that
+    # did not find all of its document's current figures; a current figure's "last seen" is the later of
+    # this and its document's sighting (DocumentSighting, warehouse/sightings.py). Frozen when closed.
     last_seen_at: datetime
     superseded_at: Optional[datetime] = None
     superseded_reason: Optional[str] = None  # NULL while current; one of SUPERSEDED_REASONS
@@ -165,6 +168,18 @@ class Observation(SQLModel, table=True):
         Index("ix_obs_snapshot", "snapshot_id"),  # a document's figures: explain, withdrawal, re-reads
         Index("ix_obs_series", "series_id"),  # a figure's versions, the superseded ones too (history)
     )
+
+
+class DocumentSighting(SQLModel, table=True):
+    """When a source last found every current figure of a document in it (revision 0007): "last seen"
+    kept once per document instead of in each of its figures, so an unchanged re-read writes one row,
+    not a million (warehouse/sightings.py says how a figure's last seen is read from it)."""
+
+    __tablename__ = "document_sighting"
+
+    source_id: str = Field(foreign_key="source.id", primary_key=True)
+    snapshot_id: int = Field(foreign_key="snapshot.id", primary_key=True, ondelete="CASCADE")
+    last_seen_at: datetime
 
 
 class Derivation(SQLModel, table=True):

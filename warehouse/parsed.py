@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Engine
 
 from transforms.common import by_vintage
-from warehouse import records
+from warehouse import records, sightings
 from warehouse.derivations import link_derivations
 from warehouse.loader import LoadContext, LoadResult, load_batch, refresh_statistics
 from warehouse.notices import known_notices, load_designations, load_notices
@@ -67,12 +67,12 @@ def load_parsed(engine: Engine, batch: ParsedBatch, flow_run_id: str | None, now
 def load_unchanged(engine: Engine, source_id: str, shas: list[str], listed: list[dict[str, Any]],
                    flow_run_id: str | None, now: datetime) -> int:
     """Documents this parser version already parsed were read again: their current figures were seen
-    again (``last_seen_at`` moves) and the candidates the index listed for them are known. Returns
-    how many figures were seen again."""
-    if listed:
-        with engine.begin() as conn:
+    again (one sighting per document, warehouse/sightings.py) and the candidates the index listed for
+    them are known. Returns how many figures were seen again."""
+    with engine.begin() as conn:
+        if listed:
             records.mark_discovered(conn, source_id, listed, now, flow_run_id)
-    return records.touch_unchanged(engine, source_id, shas, now)
+        return sightings.record_unchanged(conn, source_id, shas, now)
 
 
 def _load_notices(conn, batch: ParsedBatch, result: ParsedResult, now: datetime) -> None:

@@ -9,7 +9,7 @@ from typing import Any, Iterable
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from warehouse.models import DiscoveredDocument, Fetch, Observation, ParsedDocument, Snapshot, Source
+from warehouse.models import DiscoveredDocument, Fetch, ParsedDocument, Snapshot, Source
 
 
 def _insert(conn: Connection, table):
@@ -91,16 +91,6 @@ def parsed_shas(engine: Engine, source_id: str, shas: list[str]) -> set[str]:
     with engine.connect() as conn:
         return set(conn.execute(select(ParsedDocument.sha256).where(
             ParsedDocument.source_id == source_id, ParsedDocument.sha256.in_(shas))).scalars())
-
-
-def touch_unchanged(engine: Engine, source_id: str, shas: list[str], now: datetime) -> int:
-    """An unchanged snapshot was seen again: its current figures were seen again too."""
-    with engine.begin() as conn:
-        snapshots = select(Snapshot.id).where(Snapshot.sha256.in_(shas))
-        result = conn.execute(update(Observation).where(
-            Observation.source_id == source_id, Observation.snapshot_id.in_(snapshots),
-            Observation.superseded_at.is_(None)).values(last_seen_at=now))
-        return result.rowcount or 0
 
 
 def mark_parsed(conn: Connection, source_id: str, counts: dict[str, int], parser_version: str,

@@ -45,12 +45,13 @@ def collect_all(sources: list[AnySource] = [], fetch_mode: runs.FetchMode = runs
     runs.check_mode(fetch_mode)
     params = runs.given_params(per_source)
     # Each family runs as its own subflow in a thread; the copied context keeps this run as its parent.
-    with ThreadPoolExecutor(max_workers=max(1, len(runs.families(ids)))) as pool:
-        futures = [pool.submit(contextvars.copy_context().run, _run_family, family,
-                               [s for s in ids if runs.family_of(s) == family], fetch_mode, start, end, force,
-                               runs.params_for(params, family)) for family in runs.families(ids)]
-        states = [f.result() for f in futures]
-    reports = [r for state in states for r in _reports(state)]
+    groups = {family: [s for s in ids if runs.family_of(s) == family] for family in runs.families(ids)}
+    with ThreadPoolExecutor(max_workers=max(1, len(groups))) as pool:
+        futures = {family: pool.submit(contextvars.copy_context().run, _run_family, family, sources, fetch_mode,
+                                       start, end, force, runs.params_for(params, family))
+                   for family, sources in groups.items()}
+        states = {family: future.result() for family, future in futures.items()}
+    reports = [r for family, state in states.items() for r in _reports(state, family, groups[family])]
     publish(reports, key="collect-all", title="sanctrace collect_all run")
     failed = sorted({r["family"] for r in reports if not r["ok"]})
     if failed:
@@ -63,10 +64,13 @@ def _run_family(family: str, sources: list[str], fetch_mode, start, end, force: 
                                per_source=per_source, return_state=True)
 
 
-def _reports(state) -> list[dict[str, Any]]:
+def _reports(state, family: str, sources: list[str]) -> list[dict[str, Any]]:
+    """The family flow's reports; a family flow that crashed gets one failed report per source, naming
+    the family and why (its exception), so that the run's table and message say what failed."""
     data = state.result(raise_on_failure=False)
     if isinstance(data, list):
         return data
-    return [{"source_id": "?", "family": "?", "documents": 0, "not_modified": 0, "new": 0, "unchanged": 0,
-             "revised": 0, "skipped_unchanged": False, "urls": [], "changes": [], "checks": {}, "discovery": {},
-             "failures": [f"family flow failed: {state.message or data}"], "ok": False}]
+    why = f"family flow {family} failed: {state.message or data}"
+    return [{"source_id": source_id, "family": family, "documents": 0, "not_modified": 0, "new": 0,
+             "unchanged": 0, "revised": 0, "skipped_unchanged": False, "urls": [], "changes": [], "checks": {},
+             "discovery": {}, "failures": [why], "ok": False} for source_id in sources]

@@ -145,7 +145,8 @@ def check_runs(rt, one_run, count: int, record: Path, archive: Path) -> dict:
     started = time.monotonic()
     done = start_runs(rt, count, record, archive)
     for run in done:
-        assert run.returncode == 0, run.stderr[-3000:]
+        # The run's table (stdout) names a failed source and why; stderr holds Prefect's log.
+        assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
         assert "database is locked" not in run.stdout + run.stderr
     assert duplicate_current(rt.engine) == 0
     assert figures(rt.engine) == one_run

@@ -106,3 +106,24 @@ def test_a_warehouse_behind_the_schema_fails_the_run_saying_to_migrate(prefect_h
     state = collect_all(sources=["ohchr-casualties"], return_state=True)
     assert state.is_failed()
     assert "sanctrace migrate" in str(state.result(raise_on_failure=False))
+
+
+def test_a_family_flow_that_crashes_fails_its_sources_by_name_and_spares_the_others(
+        prefect_harness, env_settings, monkeypatch):
+    import flows.collect_all as module
+    from prefect import flow
+
+    @flow(name="crashing-family")
+    def crashing(**params):
+        raise RuntimeError("the family flow itself broke")
+
+    real = module.family_flow
+    monkeypatch.setattr(module, "family_flow", lambda family: crashing if family == "casualties" else real(family))
+    state = collect_all(sources=["ohchr-casualties", "unhcr-ukraine-refugees"], return_state=True)
+    assert state.is_failed() and state.message == "failed families: casualties"
+    reports = {r["source_id"]: r for r in state.result(raise_on_failure=False)}
+    assert reports["unhcr-ukraine-refugees"]["ok"] and reports["unhcr-ukraine-refugees"]["new"] > 0
+    failed = reports["ohchr-casualties"]
+    assert not failed["ok"] and failed["family"] == "casualties"
+    assert "family flow casualties failed" in failed["failures"][0]
+    assert "the family flow itself broke" in failed["failures"][0]

@@ -42,23 +42,30 @@ PLAIN_COLUMNS = ("indicator TEXT, geo TEXT, partner TEXT, commodity TEXT, flow T
 
 def prepare_warehouse(url: str):
     """A migrated warehouse holding the bench source and the snapshot every row cites."""
-    from datetime import datetime, timezone
-
     from warehouse import records
     from warehouse.engine import make_engine
     from warehouse.migrate import upgrade
 
     upgrade(url)
     engine = make_engine(url)
-    now = datetime.now(timezone.utc)
     records.upsert_sources(engine, [{"id": common.SOURCE_ID, "family": "trade", "publisher": "bench",
                                      "name": "generated Comtrade-shaped rows", "homepage": "", "licence": "",
                                      "cadence": "", "parser_version": "bench-1"}])
-    records.record_fetch(engine, {"source_id": common.SOURCE_ID, "url": "bench:", "fetched_at": now,
-                                  "http_status": 200, "sha256": common.SHA, "mode": "replay"},
-                         {"sha256": common.SHA, "source_id": common.SOURCE_ID, "url": "bench:", "fetched_at": now,
-                          "http_status": 200, "size_bytes": 0, "storage_uri": "bench:"})
+    add_document(engine, common.SHA)
     return engine
+
+
+def add_document(engine, sha: str, url: str = "bench:") -> None:
+    """A snapshot of the bench source that generated rows can cite."""
+    from datetime import datetime, timezone
+
+    from warehouse import records
+
+    now = datetime.now(timezone.utc)
+    records.record_fetch(engine, {"source_id": common.SOURCE_ID, "url": url, "fetched_at": now,
+                                  "http_status": 200, "sha256": sha, "mode": "replay"},
+                         {"sha256": sha, "source_id": common.SOURCE_ID, "url": url, "fetched_at": now,
+                          "http_status": 200, "size_bytes": 0, "storage_uri": url})
 
 
 def frames(rows: int, revised=frozenset()):

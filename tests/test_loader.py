@@ -178,3 +178,16 @@ def test_a_big_load_refreshes_postgres_statistics_after_commit(rt, monkeypatch):
     assert not analyzed()  # two figures: below the threshold
     load_observations(rt.engine, frame({"POL": 1256568, "DEU": 915000, "CZE": 1, "SVK": 2, "HUN": 3}), ctx())
     assert analyzed()
+
+
+def test_a_batch_staged_in_many_row_statements_and_a_remainder_keeps_every_row(rt):
+    # SQLite stages SQLITE_ROWS_PER_INSERT rows per statement and the rest one by one: 2 x 50 + 23.
+    from warehouse.loader import SQLITE_ROWS_PER_INSERT
+
+    values = {f"G{i:03d}": float(i) for i in range(2 * SQLITE_ROWS_PER_INSERT + 23)}
+    result = load_observations(rt.engine, frame(values), ctx())
+    assert result.new == len(values)
+    with rt.engine.connect() as conn:
+        stored = dict(conn.execute(select(Series.geo, Observation.value)
+                                   .join(Series, Series.id == Observation.series_id)).all())
+    assert stored == values

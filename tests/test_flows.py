@@ -108,6 +108,7 @@ def test_a_warehouse_behind_the_schema_fails_the_run_saying_to_migrate(prefect_h
     assert "sanctrace migrate" in str(state.result(raise_on_failure=False))
 
 
+@pytest.mark.parametrize("warehouse_url", ["sqlite"], indirect=True)  # the flow's logic: one database is enough
 def test_a_family_flow_that_crashes_fails_its_sources_by_name_and_spares_the_others(
         prefect_harness, env_settings, monkeypatch):
     import flows.collect_all as module

@@ -21,9 +21,9 @@ same document.
 from __future__ import annotations
 
 import zlib
-from itertools import chain, islice
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from itertools import chain, islice
 from typing import Collection, Iterable, Iterator
 
 import numpy as np

@@ -142,9 +142,9 @@ class Observation(SQLModel, table=True):
     parser_version: str
     flow_run_id: Optional[str] = None
     first_seen_at: datetime
-    # Moved per figure only when a figure is found in another document than its own, or by a load that
-    # did not find all of its document's current figures; a current figure's "last seen" is the later of
-    # this and its document's sighting (DocumentSighting, warehouse/sightings.py). Frozen when closed.
+    # Moved per figure only by a load that found the figure but not every current figure of its own
+    # document; a current figure's "last seen" is the later of this and its document's sighting
+    # (DocumentSighting, warehouse/sightings.py). Frozen when the figure is closed.
     last_seen_at: datetime
     superseded_at: Optional[datetime] = None
     superseded_reason: Optional[str] = None  # NULL while current; one of SUPERSEDED_REASONS

@@ -61,6 +61,19 @@ class DiscoveryLog:
                 "unrecorded": [{**c.as_dict(), "sha256": None} for c in self.unrecorded]}
 
 
+def fetch_named(client: SourceClient, options: FetchOptions, urls: Iterable[str], what: str) -> Iterator[Document]:
+    """GET each URL a user named in the source's parameters, once each and in order. As with
+    candidates, one that fails goes to ``options.failures`` (``what`` says which kind of document it
+    is) and the others still load."""
+    for url in dict.fromkeys(urls):
+        try:
+            doc = client.get(url)
+        except FetchError as exc:
+            options.failures.append(f"{what}: {url}: {exc.cause}")
+            continue
+        yield doc
+
+
 def fetch_candidates(client: SourceClient, options: FetchOptions, candidates: Iterable[Candidate],
                      url: Callable[[Candidate], str] = lambda c: c.url,
                      again: Collection[str] = ()) -> Iterator[Document]:

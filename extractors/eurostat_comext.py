@@ -41,7 +41,7 @@ from extractors.base import (
     Record, SourceClient, SourceInfo, SourceParams,
 )
 from extractors.comext_labels import MEMBER_STATES, member_name
-from extractors.discovery import fetch_candidates
+from extractors.discovery import fetch_candidates, fetch_named
 from extractors.locators import cell_name
 
 SOURCE = SourceInfo(
@@ -101,11 +101,7 @@ def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:
     params = options.params or Params()
     if params.use_api:
         yield from _api(client, options, params)
-    for url in params.downloads:
-        try:
-            yield client.get(url)
-        except FetchError as exc:
-            options.failures.append(f"Comext download: {url}: {exc.cause}")
+    yield from fetch_named(client, options, params.downloads, "Comext download")
 
 
 def _api(client: SourceClient, options: FetchOptions, params: Params) -> Iterable[Document]:

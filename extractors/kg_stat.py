@@ -23,7 +23,7 @@ from extractors.base import (
     LIVE_UNTESTED, Assertions, Candidate, CheckResult, Discovery, Document, FetchOptions, LayoutChanged, Parsed,
     Record, SourceClient, SourceInfo, SourceParams,
 )
-from extractors.discovery import fetch_candidates
+from extractors.discovery import fetch_candidates, fetch_named
 from extractors.stat_tables import cell_value, inferred_vintage, year_period
 
 LISTING = "https://stat.gov.kg/ru/statistics/vneshneekonomicheskaya-deyatelnost/"
@@ -74,8 +74,7 @@ def replay_defaults(archive: Path) -> dict:
 def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:
     params = options.params or Params()
     if params.table_urls:
-        for url in dict.fromkeys(params.table_urls):
-            yield client.get(url)
+        yield from fetch_named(client, options, params.table_urls, "named table")
         return
     listing = client.get(params.listing_url)
     yield from fetch_candidates(client, options, table_candidates(listing))

@@ -27,7 +27,7 @@ from extractors.base import (
     LIVE_UNTESTED, Assertions, CheckResult, Discovery, Document, FetchOptions, LayoutChanged, Parsed, Record,
     SourceClient, SourceInfo, SourceParams,
 )
-from extractors.discovery import fetch_candidates
+from extractors.discovery import fetch_candidates, fetch_named
 from extractors.locators import cell_name
 from extractors.stat_tables import cell_value, inferred_vintage, year_in, year_period
 
@@ -82,8 +82,7 @@ def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:
     """Releases named in the params, else the listing's foreign-trade releases that are new or changed."""
     params = options.params or Params()
     if params.release_urls:
-        for url in dict.fromkeys(params.release_urls):
-            yield client.get(url)
+        yield from fetch_named(client, options, params.release_urls, "named release")
         return
     listing = client.get(params.listing_url)
     candidates = kz_releases.release_candidates(listing, TITLE_WORDS)

@@ -28,7 +28,7 @@ from extractors.base import (
     LIVE_UNTESTED, Assertions, Candidate, CheckResult, Discovery, Document, FetchOptions, LayoutChanged,
     Parsed, Record, SourceClient, SourceInfo, SourceParams,
 )
-from extractors.discovery import fetch_candidates
+from extractors.discovery import fetch_candidates, fetch_named
 from extractors.stat_tables import inferred_vintage, year_period
 
 SIAT = "https://api.siat.stat.uz/media/uploads/sdmx/"
@@ -81,8 +81,7 @@ def replay_defaults(archive: Path) -> dict:
 def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:
     params = options.params or Params()
     if params.documents:
-        for url in dict.fromkeys(params.documents):
-            yield client.get(url)
+        yield from fetch_named(client, options, params.documents, "named document")
         return
     yield from fetch_candidates(client, options, [table_candidate(client, table) for table in TABLES])
 

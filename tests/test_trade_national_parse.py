@@ -8,7 +8,7 @@ import pytest
 
 from extractors import kg_stat, kz_releases, kz_stat, kz_taldau, locators, sheets
 from extractors.base import (
-    LIVE_DECLARED, LIVE_UNTESTED, Candidate, Document, FetchOptions, LayoutChanged, SanctraceError,
+    LIVE_DECLARED, LIVE_UNTESTED, Candidate, Document, FetchError, FetchOptions, LayoutChanged, SanctraceError,
 )
 from tests.conftest import replay_file
 
@@ -118,6 +118,25 @@ def test_kz_fetch_takes_the_release_urls_its_params_name():
     client = Asking(kz_stat.SOURCE.id)
     list(kz_stat.fetch(client, FetchOptions(params=kz_stat.Params(release_urls=[*named, named[0]]))))
     assert client.asked == named
+
+
+class FailingOn(Asking):
+    """Asking, but the first URL named answers with a fetch error."""
+
+    def get(self, url, params=None):
+        if not self.asked:
+            self.asked.append(url)
+            raise FetchError(self.source_id, url, "HTTP 503")
+        return super().get(url, params)
+
+
+@pytest.mark.parametrize("module, field", [(kz_stat, "release_urls"), (kg_stat, "table_urls")])
+def test_a_named_document_that_fails_is_reported_and_the_others_still_load(module, field):
+    named = ["https://stat.example/a.xlsx", "https://stat.example/b.xlsx"]
+    client, options = FailingOn(module.SOURCE.id), FetchOptions(params=module.Params(**{field: named}))
+    docs = list(module.fetch(client, options))
+    assert [d.url for d in docs] == named[1:] and client.asked == named
+    assert len(options.failures) == 1 and options.failures[0].endswith(f": {named[0]}: HTTP 503")
 
 
 def test_kz_replay_defaults_name_the_recorded_releases_at_the_bureau():

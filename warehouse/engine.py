@@ -40,9 +40,9 @@ def _sqlite_engine(url: str, begin: str) -> Engine:
         cursor = dbapi_conn.cursor()
         if cursor.execute("PRAGMA page_count").fetchone()[0] == 0:
             # Only a new file takes a page size (an existing one keeps its own until a VACUUM outside
-            # WAL mode). 16 KiB pages: fewer, shallower B-tree pages and write-ahead-log frames for a
-            # load (bench/load.py, 1M rows: 15.4 s against 16.0 s with 4 KiB; 10M rows: the load
-            # before its commit 164.7 s against 179.0 s; docs/PERFORMANCE.md).
+            # WAL mode). 16 KiB pages: fewer, shallower B-tree pages for a load (bench rows, 1M: about
+            # 5% faster than 4 KiB over three runs each; 10M: the steps before the commit 164.7 s
+            # against 179.0 s, but the whole load no faster, 197.3 s against 197.7 s; PERFORMANCE.md).
             cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")

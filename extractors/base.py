@@ -237,7 +237,8 @@ class Parsed:
 class SourceClient(Protocol):
     """What a source's ``fetch`` receives: GET restricted to the source's own hosts."""
 
-    def get(self, url: str, params: dict[str, str] | None = None) -> Document: ...
+    def get(self, url: str, params: dict[str, str] | None = None,
+            headers: dict[str, str] | None = None) -> Document: ...
 
     def has(self, url: str, params: dict[str, str] | None = None) -> bool:
         """False in replay when the archive holds no copy of that request (live: always True)."""

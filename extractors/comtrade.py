@@ -29,6 +29,7 @@ from extractors.base import (
     LIVE_TESTED, Parsed, SanctraceError, SecretSpec, SourceClient, SourceInfo, SourceParams, WatchList,
 )
 from extractors.comtrade_rows import row_records, unread_fields
+from extractors.discovery import get_or_report
 from extractors.jsonutil import load_json, need
 
 SOURCE = SourceInfo(
@@ -104,14 +105,14 @@ def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:
     plan = _plan(params, options, reporters, hs, keyed=headers is not None)
     files, listed = [], True
     for url in plan["availability"]:
-        listing = _get(client, url, headers, options, "bulk listing")
+        listing = get_or_report(client, options, url, "Comtrade bulk listing", headers=headers)
         listed = listed and listing is not None
         if listing is not None:
             files += api.availability(listing)
             yield listing
     if not plan["availability"] or not listed:  # no listing, nothing to tell new from known: fetch all
         for url in plan["data"]:
-            doc = _get(client, url, headers, options, "data")
+            doc = get_or_report(client, options, url, "Comtrade data", headers=headers)
             if doc is not None:
                 yield doc
         return
@@ -122,11 +123,11 @@ def read_reference(client: SourceClient, options: FetchOptions) -> tuple[ref.Rep
     """The publisher's reporter and HS lists. A failed fetch of the reporters falls back to the shipped
     copy (reported); without the HS list the watch list cannot be checked, so the run stops."""
     docs, reporters = [], ref.bundled()
-    doc = _get(client, ref.REPORTERS_URL, None, options, "reporter list (using the shipped copy)")
+    doc = get_or_report(client, options, ref.REPORTERS_URL, "Comtrade reporter list (using the shipped copy)")
     if doc is not None:
         reporters = ref.read_reporters(doc)
         docs.append(doc)
-    doc = _get(client, ref.HS_URL, None, options, "HS list")
+    doc = get_or_report(client, options, ref.HS_URL, "Comtrade HS list")
     if doc is None:
         raise FetchError(SOURCE.id, ref.HS_URL, "without UN Comtrade's HS list the watch list cannot be checked")
     docs.append(doc)
@@ -182,19 +183,10 @@ def _discovered(client: SourceClient, options: FetchOptions, headers, candidates
         if not client.has(c.url):
             log.no_copy.append(c.key)
             continue
-        doc = _get(client, c.url, headers, options, "data")
+        doc = get_or_report(client, options, c.url, "Comtrade data", headers=headers)
         if doc is not None:
             log.fetched.append((c, doc.sha256))
             yield doc
-
-
-def _get(client: SourceClient, url: str, headers, options: FetchOptions, what: str) -> Document | None:
-    """One request; a failure is reported (the URL never holds the key) and the others still run."""
-    try:
-        return client.get(url, headers=headers)
-    except FetchError as exc:
-        options.failures.append(f"Comtrade {what}: {url}: {exc.cause}")
-        return None
 
 
 def replay_defaults(archive: Path) -> dict[str, Any]:

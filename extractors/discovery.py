@@ -61,17 +61,25 @@ class DiscoveryLog:
                 "unrecorded": [{**c.as_dict(), "sha256": None} for c in self.unrecorded]}
 
 
+def get_or_report(client: SourceClient, options: FetchOptions, url: str, what: str,
+                  **request: Any) -> Document | None:
+    """One request. A failure goes to ``options.failures`` as ``what: url: cause`` and gives None, so
+    the source's other documents still load (the run reports it and fails; see sanctrace/pipeline)."""
+    try:
+        return client.get(url, **request)
+    except FetchError as exc:
+        options.failures.append(f"{what}: {url}: {exc.cause}")
+        return None
+
+
 def fetch_named(client: SourceClient, options: FetchOptions, urls: Iterable[str], what: str) -> Iterator[Document]:
     """GET each URL a user named in the source's parameters, once each and in order. As with
-    candidates, one that fails goes to ``options.failures`` (``what`` says which kind of document it
-    is) and the others still load."""
+    candidates, one that fails is reported (``what`` says which kind of document it is) and the
+    others still load."""
     for url in dict.fromkeys(urls):
-        try:
-            doc = client.get(url)
-        except FetchError as exc:
-            options.failures.append(f"{what}: {url}: {exc.cause}")
-            continue
-        yield doc
+        doc = get_or_report(client, options, url, what)
+        if doc is not None:
+            yield doc
 
 
 def fetch_candidates(client: SourceClient, options: FetchOptions, candidates: Iterable[Candidate],
@@ -87,10 +95,7 @@ def fetch_candidates(client: SourceClient, options: FetchOptions, candidates: It
             log.no_copy.append(c.key)
             log.unrecorded.append(c)
             continue
-        try:
-            doc = client.get(target)
-        except FetchError as exc:
-            options.failures.append(f"{c.title or c.key}: {target}: {exc.cause}")
-            continue
-        log.fetched.append((c, doc.sha256))
-        yield doc
+        doc = get_or_report(client, options, target, c.title or c.key)
+        if doc is not None:
+            log.fetched.append((c, doc.sha256))
+            yield doc

@@ -36,12 +36,12 @@ from pydantic import Field
 
 from extractors import comext_api, comext_csv, comext_totals, comext_xlsx
 from extractors.base import (
-    LIVE_UNTESTED, Assertions, Candidate, CheckResult, Discovery, Document, FetchError, FetchOptions, LayoutChanged,
+    LIVE_UNTESTED, Assertions, Candidate, CheckResult, Discovery, Document, FetchOptions, LayoutChanged,
     Parsed,
     Record, SourceClient, SourceInfo, SourceParams,
 )
 from extractors.comext_labels import MEMBER_STATES, member_name
-from extractors.discovery import fetch_candidates, fetch_named
+from extractors.discovery import fetch_candidates, fetch_named, get_or_report
 from extractors.locators import cell_name
 
 SOURCE = SourceInfo(
@@ -109,10 +109,8 @@ def _api(client: SourceClient, options: FetchOptions, params: Params) -> Iterabl
     if not client.has(index):
         options.discovery.no_copy.append(f"{params.dataset} dataflow (index)")
         return
-    try:
-        flow = client.get(index)
-    except FetchError as exc:
-        options.failures.append(f"Comext dataflow: {index}: {exc.cause}")
+    flow = get_or_report(client, options, index, "Comext dataflow")
+    if flow is None:
         return
     version = comext_api.update_of_data(flow)  # LayoutChanged when the answer lacks it: loud
     yield flow

@@ -39,9 +39,12 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 	touch $(BENCH_STAMP)
 
 # PostgreSQL: SANCTRACE_TEST_POSTGRES_URL, else postgresql://postgres@127.0.0.1:5432/test (each bench
-# creates and drops its own database). BENCH_ARGS e.g. --rows 20000 for a quick run.
+# creates and drops its own database). BENCH_ARGS e.g. --rows 20000 for a quick run; the scale run
+# (ours and the schema's limit at 10M rows, then again at 1M) takes BENCH_SCALE_ARGS, e.g. --rows 2000000.
+BENCH_SCALE_ARGS ?= --rows 10000000
 bench: $(BENCH_STAMP)  ## every benchmark in bench/, each printing its table (docs/PERFORMANCE.md)
 	$(BIN)/python bench/load.py $(BENCH_ARGS)
+	$(BIN)/python bench/load.py --contenders ours,schema $(BENCH_SCALE_ARGS)
 	$(BIN)/python bench/reload.py $(BENCH_ARGS)
 	$(BIN)/python bench/run_all.py
 	$(BIN)/python bench/fsf.py

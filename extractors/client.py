@@ -132,6 +132,12 @@ class ReplayClient(LiveClient):
         return full_url(url, params) in self.entries
 
 
+def recorded_urls(archive: Path | str, source_id: str) -> list[str]:
+    """The requests a replay archive recorded for a source, in its manifest's order (none without one):
+    what a replay run names by default."""
+    return list(load_manifest(Path(archive) / source_id, source_id))
+
+
 def load_manifest(folder: Path, source_id: str) -> dict[str, dict]:
     manifest = folder / "manifest.json"
     if not manifest.exists():

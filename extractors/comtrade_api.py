@@ -10,7 +10,6 @@ in a URL.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any, Iterator, Sequence
 from urllib.parse import parse_qsl, urlsplit
 
 from extractors.base import Document, LayoutChanged
-from extractors.client import full_url
+from extractors.client import full_url, recorded_urls
 from extractors.jsonutil import load_json, need, pointer
 
 HOST = "comtradeapi.un.org"
@@ -97,10 +96,7 @@ def default_years(start: date | None, end: date | None, today: date) -> list[int
 
 def recorded_plan(archive: Path) -> dict[str, list[str]]:
     """The requests a replay archive recorded, in its order: what a replay run with no watch list asks."""
-    manifest = Path(archive) / "un-comtrade" / "manifest.json"
-    if not manifest.exists():
-        return {"availability": [], "data": []}
-    urls = [e["url"] for e in json.loads(manifest.read_text("utf-8"))["entries"]]
+    urls = recorded_urls(archive, "un-comtrade")
     data = [u for u in urls if not is_bulk(u) and "/files/v1/app/reference/" not in u]
     return {"availability": [u for u in urls if is_bulk(u)], "data": data}
 

@@ -45,6 +45,7 @@ from extractors.base import (
     LIVE_UNTESTED, Assertions, Candidate, CheckResult, Discovery, Document, FetchOptions, LayoutChanged,
     NoticeRecord, Parsed, Record, SourceClient, OptionalText, SourceInfo, SourceParams,
 )
+from extractors.client import recorded_urls
 from extractors.discovery import fetch_candidates
 
 COUNCIL = "https://www.consilium.europa.eu"
@@ -104,9 +105,7 @@ def replay_defaults(archive: Path) -> dict[str, Any]:
     """A replay run reads the recorded releases (no feed was ever recorded). It does not follow their links:
     the defaults ask for what was recorded only (the fault matrix serves exactly that, live). A run given
     ``follow_links`` reports the linked releases with no recorded copy (the 14th package's)."""
-    from extractors.client import load_manifest
-
-    urls = [url for url in load_manifest(Path(archive) / SOURCE.id, SOURCE.id) if "/press-releases/" in url]
+    urls = [url for url in recorded_urls(archive, SOURCE.id) if "/press-releases/" in url]
     return {"feed_url": "", "press_release_urls": urls, "follow_links": False}
 
 

@@ -27,7 +27,6 @@ recorded ones are read through ``Params.downloads`` (replay/eurostat-comext/ORIG
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any, Iterable
@@ -40,6 +39,7 @@ from extractors.base import (
     Parsed,
     Record, SourceClient, SourceInfo, SourceParams,
 )
+from extractors.client import recorded_urls
 from extractors.comext_labels import MEMBER_STATES, member_name
 from extractors.discovery import fetch_candidates, fetch_named, get_or_report
 from extractors.locators import cell_name
@@ -89,10 +89,9 @@ class Params(SourceParams):
 def replay_defaults(archive: Path) -> dict[str, Any]:
     """A replay run reads what its archive holds: every recorded download, and the API path only
     when an API answer was recorded (none is in replay/ today: see its ORIGIN.md)."""
-    manifest = Path(archive) / SOURCE.id / "manifest.json"
-    if not manifest.exists():
+    urls = recorded_urls(archive, SOURCE.id)
+    if not urls:
         return {}
-    urls = [e["url"] for e in json.loads(manifest.read_text("utf-8"))["entries"]]
     return {"downloads": [u for u in urls if not comext_api.is_api_url(u)],
             "use_api": any(comext_api.is_dataflow_url(u) for u in urls)}
 

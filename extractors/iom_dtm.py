@@ -18,7 +18,6 @@ columns it does not read are listed in ``Parsed.unread``.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -29,6 +28,7 @@ from extractors.base import (
     LIVE_TESTED, Assertions, CheckResult, Discovery, Document, FetchError, FetchOptions, LayoutChanged, Parsed,
     Record, SourceClient, SourceInfo, SourceParams,
 )
+from extractors.client import recorded_urls
 from extractors.discovery import fetch_candidates
 from extractors.dtm_rounds import candidates, hint
 from extractors.dtm_tables import MACRO_MEMBERS, PERSONS, SHARE, macro_key, oblast_table, region_table
@@ -106,11 +106,8 @@ def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:
 
 def recorded_rounds(archive: Path) -> list[int]:
     """The rounds a replay archive holds (from its manifest's URL fragments)."""
-    manifest = Path(archive) / SOURCE.id / "manifest.json"
-    if not manifest.exists():
-        return []
-    entries = json.loads(manifest.read_text("utf-8"))["entries"]
-    return sorted({n for n in (hint(e["url"]).number for e in entries if "#" in e["url"]) if n is not None})
+    urls = recorded_urls(archive, SOURCE.id)
+    return sorted({n for n in (hint(url).number for url in urls if "#" in url) if n is not None})
 
 
 def replay_defaults(archive: Path) -> dict[str, Any]:

@@ -9,7 +9,6 @@ a missing value with its raw text. The table states no publication date (see ``i
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Iterable
@@ -23,6 +22,7 @@ from extractors.base import (
     LIVE_UNTESTED, Assertions, Candidate, CheckResult, Discovery, Document, FetchOptions, LayoutChanged, Parsed,
     Record, SourceClient, SourceInfo, SourceParams,
 )
+from extractors.client import recorded_urls
 from extractors.discovery import fetch_candidates, fetch_named
 from extractors.stat_tables import cell_value, inferred_vintage, year_period
 
@@ -66,9 +66,7 @@ _SPREADSHEET = re.compile(r"\.xlsx?$", re.I)
 
 def replay_defaults(archive: Path) -> dict:
     """Replay has no recorded listing page: it names the recorded table."""
-    manifest = Path(archive) / SOURCE.id / "manifest.json"
-    entries = json.loads(manifest.read_text("utf-8"))["entries"] if manifest.exists() else []
-    return {"table_urls": [e["url"] for e in entries]}
+    return {"table_urls": recorded_urls(archive, SOURCE.id)}
 
 
 def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:

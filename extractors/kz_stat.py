@@ -14,7 +14,6 @@ page (none was recorded); replay names the recorded releases instead (``replay_d
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -27,6 +26,7 @@ from extractors.base import (
     LIVE_UNTESTED, Assertions, CheckResult, Discovery, Document, FetchOptions, LayoutChanged, Parsed, Record,
     SourceClient, SourceInfo, SourceParams,
 )
+from extractors.client import recorded_urls
 from extractors.discovery import fetch_candidates, fetch_named
 from extractors.locators import cell_name
 from extractors.stat_tables import cell_value, inferred_vintage, year_in, year_period
@@ -73,9 +73,7 @@ FLOWS = {"товарооборот": "T", "экспорт": "X", "импорт":
 
 def replay_defaults(archive: Path) -> dict:
     """Replay has no recorded listing: it names the recorded releases."""
-    manifest = Path(archive) / SOURCE.id / "manifest.json"
-    entries = json.loads(manifest.read_text("utf-8"))["entries"] if manifest.exists() else []
-    return {"release_urls": [e["url"] for e in entries]}
+    return {"release_urls": recorded_urls(archive, SOURCE.id)}
 
 
 def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:

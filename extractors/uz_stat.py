@@ -28,6 +28,7 @@ from extractors.base import (
     LIVE_UNTESTED, Assertions, Candidate, CheckResult, Discovery, Document, FetchOptions, LayoutChanged,
     Parsed, Record, SourceClient, SourceInfo, SourceParams,
 )
+from extractors.client import recorded_urls
 from extractors.discovery import fetch_candidates, fetch_named
 from extractors.stat_tables import inferred_vintage, year_period
 
@@ -73,9 +74,7 @@ _TABLE = re.compile(r"sdmx_data_(\d+)\.csv$")  # the SIAT name, also in a saved 
 
 def replay_defaults(archive: Path) -> dict:
     """Replay has no recorded metadata: it names the recorded CSV."""
-    manifest = Path(archive) / SOURCE.id / "manifest.json"
-    entries = json.loads(manifest.read_text("utf-8"))["entries"] if manifest.exists() else []
-    return {"documents": [e["url"] for e in entries]}
+    return {"documents": recorded_urls(archive, SOURCE.id)}
 
 
 def fetch(client: SourceClient, options: FetchOptions) -> Iterable[Document]:

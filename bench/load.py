@@ -12,6 +12,7 @@ process, into its own fresh database:
   today's schema (``schema``), for revision 0005 (``schema@0005``: the lean fact table with
   PostgreSQL's foreign keys checked row by row, before revision 0006 checks them per statement) and
   for revision 0004, the schema before the lean fact table (``schema@0004``), in the same run.
+On PostgreSQL each contender starts after a CHECKPOINT (bench/common.py).
 Prints rows/s, peak RSS, ours / limit and ours / the schema's limit, and a last line ``targets: all met``
 or what was missed (see docs/PERFORMANCE.md). With ``--rows`` above a million, ours and the schema's
 limit also run at a million rows and the time per million rows is printed at both sizes.
@@ -191,8 +192,17 @@ def measure(kind: str, rows: int, contenders: list[str]) -> dict[str, dict]:
         if name == "dlt" and not dlt_installed():
             continue
         with common.database(kind, "sanctrace_bench_load") as url:
+            if kind == "postgres":
+                _checkpoint(url)
             results[name] = common.run_child(__file__, name, kind, url, str(rows))
     return results
+
+
+def _checkpoint(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        common.checkpoint(conn)
 
 
 def dlt_installed() -> bool:

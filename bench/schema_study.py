@@ -195,18 +195,6 @@ def _connect(kind: str, url: str):
     return conn
 
 
-def _checkpoint(conn) -> None:
-    """Start each variant with no dirty pages or WAL left by the one before: a million rows write
-    more WAL than max_wal_size allows between checkpoints, so otherwise where the checkpoints fall
-    (inside one variant's clock, not inside another's) would move the ratios."""
-    import psycopg
-
-    try:
-        conn.execute("CHECKPOINT")
-    except psycopg.errors.InsufficientPrivilege:  # needs superuser or pg_checkpoint: measure without
-        conn.rollback()
-
-
 def run(variant: str, kind: str, url: str, rows: int) -> dict:
     shape, postgres = VARIANTS[variant], kind == "postgres"
     conn = _connect(kind, url)
@@ -227,7 +215,7 @@ def _create(conn, shape: Shape, postgres: bool) -> dict:
     keys = _provenance(conn, shape, postgres)
     conn.commit()
     if postgres:
-        _checkpoint(conn)
+        common.checkpoint(conn)
     return keys
 
 

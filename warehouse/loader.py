@@ -268,8 +268,10 @@ def _resolve_series(conn: Connection) -> None:
         return
     conn.execute(text("ANALYZE stage_raw"))  # temporary tables get no statistics otherwise
     # In the unique index's order, so a million new series append to it instead of splitting pages all
-    # over it (18 s -> 13 s in bench/load.py).
-    insert = f"INSERT INTO series ({cols}) SELECT DISTINCT {cols} {new_series} ORDER BY {cols}"
+    # over it (18 s -> 13 s in bench/load.py). DISTINCT ON, not DISTINCT: the same rows, but PostgreSQL
+    # then drops repeats from the sort it needs anyway, instead of hashing every row first (a million new
+    # series: 6.9 s -> 6.3 s, three scratch runs each).
+    insert = f"INSERT INTO series ({cols}) SELECT DISTINCT ON ({cols}) {cols} {new_series} ORDER BY {cols}"
     # ON CONFLICT costs 3 s of 9.4 s for a million new series; it is only needed when a concurrent load
     # of another source adds one of the same series. Try without it; on that conflict (the insert waits
     # for the other load to commit, then fails), undo the attempt and add what is still missing with it.

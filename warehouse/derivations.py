@@ -21,6 +21,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from warehouse.engine import is_postgres
+
 SUM_PREFIX, SEPARATOR = "sum:", " + "
 _CELL = re.compile(r"cell:(?P<sheet>.+)!(?P<c0>[A-Z]+)(?P<r0>\d+)(?::(?P<c1>[A-Z]+)(?P<r1>\d+))?(?:\|.*)?")
 
@@ -42,10 +44,23 @@ def link_derivations(conn: Connection, source_id: str) -> int:
         FROM observation o JOIN series s ON s.id = o.series_id
         WHERE o.source_id = :src AND o.method = 'published' AND o.superseded_at IS NULL"""),
         {"src": source_id}).mappings().all())
-    links = [{"o": row["id"], "i": obs_id} for row in pending for obs_id in inputs.of(row)]
+    links = [(row["id"], obs_id) for row in pending for obs_id in inputs.of(row)]
     if links:
-        conn.execute(text("INSERT INTO derivation (observation_id, input_observation_id) VALUES (:o, :i)"), links)
+        _write(conn, links)
     return len(links)
+
+
+def _write(conn: Connection, links: list[tuple[int, int]]) -> None:
+    """PostgreSQL: COPY, not an INSERT per link (Comext's 70,000 figures: 3.4 s of its 15.5 s load went
+    to the INSERTs); SQLite: one prepared INSERT stepped per link, already fast."""
+    if is_postgres(conn.engine):
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor.copy("COPY derivation (observation_id, input_observation_id) FROM STDIN") as copy:
+            for link in links:
+                copy.write_row(link)
+        return
+    conn.connection.driver_connection.executemany(
+        "INSERT INTO derivation (observation_id, input_observation_id) VALUES (?, ?)", links)
 
 
 def _col(letters: str) -> int:

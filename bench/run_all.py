@@ -19,7 +19,7 @@ compared. The floor is also run once with a Prefect global concurrency slot per 
 too: taking and releasing it with no other holder, and the hand-over (from one holder letting go to the
 waiting one holding it). Prints tables; exits 0 (missed targets are printed).
 
-    .venv/bin/python bench/run_all.py [--databases sqlite,postgres] [--sources ID,...] [--repeat 5]
+    .venv/bin/python bench/run_all.py [--databases sqlite,postgres] [--sources ID,...] [--repeat 9]
 """
 
 from __future__ import annotations
@@ -273,7 +273,9 @@ def main() -> int:
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--databases", default="sqlite,postgres", help="comma-separated: sqlite, postgres")
     args.add_argument("--sources", default="", help="comma-separated source ids (default: every source)")
-    args.add_argument("--repeat", type=int, default=5, help="warm runs and floor runs, alternated (default 5)")
+    # 9, not 5: single runs stall now and then inside Prefect (a no-op floor run once took 74 s), and with
+    # 5 two slow runs move a median of whole seconds past the target (docs/PERFORMANCE.md, fifth pass).
+    args.add_argument("--repeat", type=int, default=9, help="warm runs and floor runs, alternated (default 9)")
     args.add_argument("--api-url", default="", help="a running Prefect server's API URL (default: an ephemeral "
                       "server of the bench's own)")
     args.add_argument("--child", action="store_true", help=argparse.SUPPRESS)

@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from warehouse.engine import is_postgres
+from warehouse.engine import copy_rows, is_postgres
 
 SUM_PREFIX, SEPARATOR = "sum:", " + "
 _CELL = re.compile(r"cell:(?P<sheet>.+)!(?P<c0>[A-Z]+)(?P<r0>\d+)(?::(?P<c1>[A-Z]+)(?P<r1>\d+))?(?:\|.*)?")
@@ -54,10 +54,7 @@ def _write(conn: Connection, links: list[tuple[int, int]]) -> None:
     """PostgreSQL: COPY, not an INSERT per link (Comext's 70,000 figures: 3.4 s of its 15.5 s load went
     to the INSERTs); SQLite: one prepared INSERT stepped per link, already fast."""
     if is_postgres(conn.engine):
-        cursor = conn.connection.driver_connection.cursor()
-        with cursor.copy("COPY derivation (observation_id, input_observation_id) FROM STDIN") as copy:
-            for link in links:
-                copy.write_row(link)
+        copy_rows(conn, "derivation", ("observation_id", "input_observation_id"), links)
         return
     conn.connection.driver_connection.executemany(
         "INSERT INTO derivation (observation_id, input_observation_id) VALUES (?, ?)", links)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterable, Sequence
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 SQLITE_PAGE_SIZE = 16384
@@ -70,3 +71,11 @@ def reader_for(url: str) -> Engine:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def copy_rows(conn: Connection, table: str, columns: Iterable[str], rows: Iterable[Sequence]) -> None:
+    """PostgreSQL: the rows into ``table`` by COPY, in the caller's transaction (the driver's bulk path)."""
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)

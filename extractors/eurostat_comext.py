@@ -89,9 +89,9 @@ class Params(SourceParams):
 def replay_defaults(archive: Path) -> dict[str, Any]:
     """A replay run reads what its archive holds: every recorded download, and the API path only
     when an API answer was recorded (none is in replay/ today: see its ORIGIN.md)."""
+    if not (Path(archive) / SOURCE.id / "manifest.json").exists():
+        return {}  # nothing recorded for Comext: its parameters' own defaults
     urls = recorded_urls(archive, SOURCE.id)
-    if not urls:
-        return {}
     return {"downloads": [u for u in urls if not comext_api.is_api_url(u)],
             "use_api": any(comext_api.is_dataflow_url(u) for u in urls)}
 

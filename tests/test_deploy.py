@@ -88,7 +88,7 @@ def test_collect_all_runs_from_its_deployment(served):
             "SELECT flow_run_id FROM observation WHERE source_id = 'unhcr-ukraine-refugees' AND value = 1256568 "
             "ORDER BY id LIMIT 1")).scalar_one()
     engine.dispose()
-    # this run's artifacts (the browser test may have run collect_all before: then all is unchanged)
+    # this run's artifacts
     artifacts = api(served, "POST", "/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run_id]}}})
     keys = {a["key"] for a in artifacts}
     assert {"collect-all-summary", "collect-all-changes"} <= keys

@@ -310,17 +310,29 @@ def _apply(conn: Connection, ctx: LoadContext) -> LoadResult:
     params = {"now": _stamp(conn, ctx.now), "src": ctx.source_id, "src_value": ctx.source_id,
               "pv": ctx.parser_version,
               "run": ctx.flow_run_id, "run_closed": ctx.flow_run_id}
-    wholly_seen = _wholly_seen(conn, ctx)
-    conn.execute(text("""UPDATE observation SET last_seen_at = :now
-        WHERE id IN (SELECT cur_id FROM stage_obs WHERE action = 'same'
-                     AND (cur_snapshot_id IS NULL OR cur_snapshot_id NOT IN :wholly_seen))""")
-                 .bindparams(bindparam("wholly_seen", expanding=True)), {**params, "wholly_seen": wholly_seen})
-    conn.execute(text(f"""UPDATE observation SET superseded_at = :now, superseded_reason = 'revised',
-            superseded_run_id = :run, last_seen_at = {sightings.CLOSING_LAST_SEEN}
-        WHERE id IN (SELECT cur_id FROM stage_obs WHERE action = 'revised')"""), params)
+    counts = _counts(conn)
+    # A statement runs only for an action the batch holds: each one scans the classified stage, which
+    # for ten million new figures cost 7 s in statements that found nothing to do (docs/PERFORMANCE.md).
+    wholly_seen = _wholly_seen(conn, ctx) if counts["same"] or counts["revised"] else []
+    if counts["same"]:
+        conn.execute(text("""UPDATE observation SET last_seen_at = :now
+            WHERE id IN (SELECT cur_id FROM stage_obs WHERE action = 'same'
+                         AND (cur_snapshot_id IS NULL OR cur_snapshot_id NOT IN :wholly_seen))""")
+                     .bindparams(bindparam("wholly_seen", expanding=True)), {**params, "wholly_seen": wholly_seen})
+    if counts["revised"]:
+        conn.execute(text(f"""UPDATE observation SET superseded_at = :now, superseded_reason = 'revised',
+                superseded_run_id = :run, last_seen_at = {sightings.CLOSING_LAST_SEEN}
+            WHERE id IN (SELECT cur_id FROM stage_obs WHERE action = 'revised')"""), params)
     sightings.record(conn, ctx.source_id, wholly_seen, ctx.now)
-    _insert(conn, params)
-    return _result(conn)
+    if counts["new"] or counts["revised"] or counts["older"]:
+        _insert(conn, params)
+    return _result(conn, counts)
+
+
+def _counts(conn: Connection) -> dict[str, int]:
+    """How many staged figures each action holds (every action named, zero where none)."""
+    found = dict(conn.execute(text("SELECT action, COUNT(*) FROM stage_obs GROUP BY action")).fetchall())
+    return {action: found.get(action, 0) for action in ("new", "same", "revised", "older")}
 
 
 def _wholly_seen(conn: Connection, ctx: LoadContext) -> list[int]:
@@ -363,8 +375,9 @@ def _insert(conn: Connection, params: dict) -> None:
         {order}"""), params)
 
 
-def _result(conn: Connection) -> LoadResult:
-    counts = dict(conn.execute(text("SELECT action, COUNT(*) FROM stage_obs GROUP BY action")).fetchall())
+def _result(conn: Connection, counts: dict[str, int]) -> LoadResult:
+    if not counts["new"] and not counts["revised"]:
+        return LoadResult(unchanged=counts["same"], older=counts["older"])
     # Revised first, then new, each in the order the batch stated them: the first rows are picked from
     # the narrow stage alone (sorting a million joined rows by locator took 1.4 s on PostgreSQL).
     changes = conn.execute(text(f"""
@@ -373,9 +386,8 @@ def _result(conn: Connection) -> LoadResult:
         FROM (SELECT action, rid, cur_value FROM stage_obs WHERE action IN ('revised', 'new')
               ORDER BY action DESC, rid LIMIT {DETAIL_LIMIT}) c
         JOIN stage_raw s ON s.rid = c.rid ORDER BY c.action DESC, c.rid""")).mappings().all()
-    return LoadResult(new=counts.get("new", 0), unchanged=counts.get("same", 0),
-                      revised=counts.get("revised", 0), older=counts.get("older", 0),
-                      changes=[dict(c) for c in changes])
+    return LoadResult(new=counts["new"], unchanged=counts["same"], revised=counts["revised"],
+                      older=counts["older"], changes=[dict(c) for c in changes])
 
 
 def _withdraw(conn: Connection, ctx: LoadContext, reread: list[str]) -> list[dict]:

@@ -1,7 +1,7 @@
 """Every figure names an existing series and snapshot, and neither can be removed while a figure names it.
 
-SQLite checks this with foreign keys; PostgreSQL (revision 0006) with triggers that check each
-statement's rows at once (warehouse/migrations/versions/0006_statement_level_references.py). The same
+SQLite checks this with foreign keys; PostgreSQL (revision 0006, the snapshot lookup of 0008) with
+triggers that check each statement's rows at once (warehouse/migrations/versions/0006_statement_level_references.py). The same
 cases run on both; the concurrent ones, which only PostgreSQL has, run there.
 """
 
@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from tests.conftest import in_thread, postgres_only
 from warehouse.engine import make_engine
+from warehouse.migrate import downgrade, upgrade
 
 NOW = datetime(2026, 11, 30, tzinfo=timezone.utc)
 FIGURE = """INSERT INTO observation (series_id, snapshot_id, period_start, period_end, value, is_count,
@@ -84,6 +85,39 @@ def test_a_bulk_copy_with_one_orphan_is_refused(engine):
     finally:
         raw.close()
     assert figures(engine) == 1
+
+
+MANY_FIGURES = """INSERT INTO observation (series_id, snapshot_id, period_start, period_end, is_count, method,
+    source_id, locator, raw, published_unit, flags, parser_version, first_seen_at, last_seen_at)
+    SELECT 1, CASE WHEN y = 1999 THEN 99 ELSE 1 END, make_date(y, 1, 1), make_date(y, 12, 31), false,
+           'published', 'src', 'row=' || y, '', '', '', '1', :now, :now FROM generate_series(1951, 1999) AS y"""
+
+
+def _check_body(engine) -> str:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT pg_get_functiondef('figure_parents_exist'::regproc)")).scalar_one()
+
+
+@postgres_only
+def test_the_snapshot_check_looks_each_snapshot_up_once_and_0007_restores_the_per_figure_lookup(
+        engine, warehouse_url):
+    # Revision 0008 changed only how the snapshot is looked up; an orphan among many figures of one
+    # snapshot is refused under both bodies, and each migration installs the body it names.
+    def orphan_refused() -> None:  # one statement: 48 figures of snapshot 1, the last of snapshot 99
+        with pytest.raises(IntegrityError, match="names snapshot 99"), engine.begin() as conn:
+            conn.execute(text(MANY_FIGURES), {"now": NOW})
+        assert figures(engine) == 1
+
+    assert "SELECT DISTINCT snapshot_id FROM new_figures" in _check_body(engine)
+    orphan_refused()
+    engine.dispose()
+    downgrade(warehouse_url, "0007")
+    assert "DISTINCT" not in _check_body(engine)
+    orphan_refused()
+    engine.dispose()
+    upgrade(warehouse_url)
+    assert "SELECT DISTINCT snapshot_id FROM new_figures" in _check_body(engine)
+    orphan_refused()
 
 
 @pytest.mark.parametrize("table, column, value", [("observation", "series_id", 99),

@@ -2,7 +2,11 @@
 Prefect's own floor.
 
 Runs in a child process with its own temporary warehouse, snapshot store and PREFECT_HOME (an
-ephemeral Prefect server, started before the clock runs), so ``data/`` is never touched. The time
+ephemeral Prefect server, started before the clock runs), so ``data/`` is never touched. That server keeps
+its own records in a new PostgreSQL database (``--prefect-database postgres``, the default), as
+docs/DEPLOY.md sets up Prefect in production: on its default SQLite file, under four family flows writing
+task runs at once, the server once failed a task run's insert (an OperationalError that failed a family
+flow, and with it the bench) and now and then stalled a run by about a minute. The time
 inside tasks is the time spent in the pipeline functions the tasks call (``pipeline.fetch_source``,
 ``pipeline.load_source``), recorded by wrapping them; flow set-up is ``runs.prepare`` (schema check,
 register sources, sweep the store), run in each family flow's body. Prefect overhead = flow wall time
@@ -20,6 +24,7 @@ too: taking and releasing it with no other holder, and the hand-over (from one h
 waiting one holding it). Prints tables; exits 0 (missed targets are printed).
 
     .venv/bin/python bench/run_all.py [--databases sqlite,postgres] [--sources ID,...] [--repeat 9]
+                                      [--prefect-database postgres|sqlite]
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from statistics import median
+from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
@@ -212,12 +218,16 @@ def child(sources: list[str] | None, repeat: int) -> dict:
             "shape": {"families": len(families), "tasks": 2 * len(ids)}}
 
 
-def child_env(folder: Path, url: str, api_url: str = "") -> dict[str, str]:
+def child_env(folder: Path, url: str, api_url: str = "", prefect_db: str = "") -> dict[str, str]:
     """The child's environment: its own warehouse and store; an ephemeral Prefect server of its own
-    unless ``api_url`` names a running one (the test suite's, so that one session starts one server)."""
-    env = {key: value for key, value in os.environ.items() if key != "PREFECT_API_URL"}
+    (keeping its records in ``prefect_db``, else in a SQLite file under PREFECT_HOME) unless ``api_url``
+    names a running one (the test suite's, so that one session starts one server)."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("PREFECT_API_URL", "PREFECT_API_DATABASE_CONNECTION_URL")}
     if api_url:
         env["PREFECT_API_URL"] = api_url
+    elif prefect_db:
+        env["PREFECT_API_DATABASE_CONNECTION_URL"] = prefect_db
     env.update({
         "PREFECT_HOME": str(folder / "prefect"), "SANCTRACE_WAREHOUSE_URL": url,
         "SANCTRACE_SNAPSHOT_STORE": str(folder / "snapshots"), "SANCTRACE_FETCH_MODE": "replay",
@@ -226,6 +236,19 @@ def child_env(folder: Path, url: str, api_url: str = "") -> dict[str, str]:
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
     })
     return env
+
+
+@contextlib.contextmanager
+def prefect_database(options) -> Iterator[str]:
+    """A new PostgreSQL database for the bench's own Prefect server, dropped afterwards; "" where the
+    bench uses a running server or the server's SQLite file."""
+    if options.api_url or options.prefect_database == "sqlite":
+        yield ""
+        return
+    from sqlalchemy.engine import make_url
+
+    with common.postgres_database("sanctrace_bench_prefect") as url:
+        yield make_url(url).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 
 
 def middle(runs: list[dict]) -> dict:
@@ -252,7 +275,8 @@ def report(kind: str, r: dict) -> list[str]:
     warms, floors = (", ".join(f"{x['wall']:.2f}" for x in r[k]) for k in ("warm", "floor"))
     common.print_table(
         f"{kind}: collect_all over the recorded documents against Prefect's floor (a no-op flow of the same "
-        f"shape: {shape['families']} family subflows, {shape['tasks']} tasks; Prefect server start "
+        f"shape: {shape['families']} family subflows, {shape['tasks']} tasks; Prefect server on "
+        f"{r['prefect_database']}, start "
         f"{r['server']:.1f} s, not counted; warm and floor: median of {len(r['warm'])} alternated runs, warm "
         f"{warms} s, floor {floors} s; warm / cold = {ratio:.0%}; RSS: {RSS_NOTE})",
         ("run", "wall s", "over floor", "in tasks s", "flow set-up s", "Prefect overhead s",
@@ -278,6 +302,9 @@ def main() -> int:
     args.add_argument("--repeat", type=int, default=9, help="warm runs and floor runs, alternated (default 9)")
     args.add_argument("--api-url", default="", help="a running Prefect server's API URL (default: an ephemeral "
                       "server of the bench's own)")
+    args.add_argument("--prefect-database", choices=("postgres", "sqlite"), default="postgres",
+                      help="where the bench's own Prefect server keeps its records (default: a new PostgreSQL "
+                      "database on the bench's server, as in production)")
     args.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     options = args.parse_args()
     sources = [s for s in options.sources.split(",") if s]
@@ -287,9 +314,12 @@ def main() -> int:
     missed = []
     for kind in options.databases.split(","):
         with common.database(kind, "sanctrace_bench_run_all") as url, \
+                prefect_database(options) as prefect_db, \
                 tempfile.TemporaryDirectory(prefix="sanctrace-run-all-") as folder:
             result = common.run_child(__file__, "--sources", ",".join(sources), "--repeat", str(options.repeat),
-                                      env=child_env(Path(folder), url, options.api_url))
+                                      env=child_env(Path(folder), url, options.api_url, prefect_db))
+            result["prefect_database"] = ("its own PostgreSQL database" if prefect_db else
+                                          "a running server's database" if options.api_url else "its SQLite file")
             missed += report(kind, result)
     print("\ntargets: " + ("all met" if not missed else "MISSED: " + "; ".join(missed)))
     return 0

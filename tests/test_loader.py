@@ -191,3 +191,20 @@ def test_a_batch_staged_in_many_row_statements_and_a_remainder_keeps_every_row(r
         stored = dict(conn.execute(select(Series.geo, Observation.value)
                                    .join(Series, Series.id == Observation.series_id)).all())
     assert stored == values
+
+
+def test_a_frame_longer_than_a_staging_chunk_loads_every_row_once(rt, monkeypatch):
+    # A frame is staged a chunk at a time (memory); chunks of 3 and, on SQLite, 2 rows per INSERT leave a
+    # remainder in both, so every way a row can be staged is taken.
+    from warehouse import loader
+
+    monkeypatch.setattr(loader, "STAGE_CHUNK_ROWS", 3)
+    monkeypatch.setattr(loader, "SQLITE_ROWS_PER_INSERT", 2)
+    values = {"POL": 1256568, "DEU": 915000, "CZE": 432000, "FRA": None, "ITA": 152000, "ESP": 145000,
+              "ROU": 88000}
+    result = load_observations(rt.engine, frame(values), ctx())
+    assert (result.new, count(rt)) == (7, 7)
+    with rt.engine.connect() as conn:
+        stored = dict(conn.execute(select(Series.geo, Observation.value)
+                                   .join(Series, Series.id == Observation.series_id)).all())
+    assert stored == values

@@ -112,6 +112,33 @@ def test_a_killed_holder_does_not_block_the_next_one(warehouse_url):
         assert waited < 10  # the operating system (SQLite) or the server (PostgreSQL) let it go
 
 
+def test_registering_the_sources_again_writes_only_a_changed_row(rt):
+    # Every family run registers every source at its start; rows already as given are not rewritten, so
+    # family runs starting together do not queue on the same rows' locks (PostgreSQL: a row's xmin is
+    # the transaction that last wrote it).
+    from sqlalchemy import text
+
+    from warehouse import records
+
+    postgres = rt.engine.dialect.name == "postgresql"
+    stamp = "xmin::text::bigint" if postgres else "NULL"
+
+    def state() -> dict:
+        with rt.engine.connect() as conn:
+            return {row[0]: row[1:] for row in conn.execute(text(f"SELECT id, {stamp}, parser_version FROM source"))}
+
+    before = state()
+    pipeline.register_sources(rt)
+    assert state() == before
+    row = pipeline._source_row(next(m.SOURCE for m in pipeline.registry.modules().values()))
+    records.upsert_sources(rt.engine, [{**row, "parser_version": row["parser_version"] + "-next"}])
+    after = state()
+    assert after[row["id"]][1] == row["parser_version"] + "-next"
+    assert {k: v for k, v in after.items() if k != row["id"]} == {k: v for k, v in before.items() if k != row["id"]}
+    if postgres:
+        assert after[row["id"]][0] != before[row["id"]][0]
+
+
 def test_runs_lock_only_the_families_that_changed(rt):
     with runs.load_lock(rt, ["unhcr-ukraine-refugees", "ohchr-casualties"]):
         with pytest.raises(locks.LockTimeout, match="load-displacement"):

@@ -18,8 +18,17 @@ def _insert(conn: Connection, table):
 
 
 def upsert_sources(engine: Engine, sources: Iterable[dict[str, Any]]) -> None:
+    """Add or update the sources; a row already as given is not written. Every family run registers
+    every source at its start: on PostgreSQL four family runs rewriting the same rows at once queued on
+    their row locks (a warm collect_all's set-up up to 0.33 s a family, against 0.02 s alone)."""
+    sources = list(sources)
     with engine.begin() as conn:
+        ids = [source["id"] for source in sources]
+        stored = {row["id"]: row for row in conn.execute(select(Source.__table__).where(Source.id.in_(ids)))
+                  .mappings()}
         for source in sources:
+            if source["id"] in stored and all(stored[source["id"]][k] == v for k, v in source.items()):
+                continue
             stmt = _insert(conn, Source.__table__).values(**source)
             fields = {k: stmt.excluded[k] for k in source if k != "id"}
             conn.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=fields))

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from sanctrace.settings import PROJECT_ROOT
+from tests.conftest import PG_ENV, PG_SKIP
 
 BENCH = PROJECT_ROOT / "bench"
 
@@ -98,8 +99,8 @@ def test_run_all_times_a_cold_and_a_warm_run_and_prefects_floor(prefect_harness)
 def test_run_all_gives_its_own_prefect_server_a_postgresql_database_and_drops_it(monkeypatch):
     # The bench's ephemeral server keeps its records in PostgreSQL, as in production (docs/DEPLOY.md);
     # a running server (the test session's) or --prefect-database sqlite keep theirs.
-    if not os.environ.get("SANCTRACE_TEST_POSTGRES_URL"):
-        pytest.skip("needs SANCTRACE_TEST_POSTGRES_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    if not os.environ.get(PG_ENV):
+        pytest.skip(PG_SKIP)
     monkeypatch.syspath_prepend(str(BENCH))
     import run_all
 
@@ -108,11 +109,11 @@ def test_run_all_gives_its_own_prefect_server_a_postgresql_database_and_drops_it
     with run_all.prefect_database(options) as url:
         name = make_url(url).database
         assert url.startswith("postgresql+asyncpg://") and name.startswith("sanctrace_bench_prefect")
-        with psycopg.connect(os.environ["SANCTRACE_TEST_POSTGRES_URL"]) as conn:
+        with psycopg.connect(os.environ[PG_ENV]) as conn:
             assert conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         env = run_all.child_env(Path("/tmp/x"), "sqlite:///w.db", "", url)
         assert env["PREFECT_API_DATABASE_CONNECTION_URL"] == url
-    with psycopg.connect(os.environ["SANCTRACE_TEST_POSTGRES_URL"]) as conn:
+    with psycopg.connect(os.environ[PG_ENV]) as conn:
         assert not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
     for other in (Namespace(api_url="http://127.0.0.1:1/api", prefect_database="postgres"),
                   Namespace(api_url="", prefect_database="sqlite")):

@@ -118,6 +118,7 @@ def test_registering_the_sources_again_writes_only_a_changed_row(rt):
     # the transaction that last wrote it).
     from sqlalchemy import text
 
+    from extractors import registry
     from warehouse import records
 
     postgres = rt.engine.dialect.name == "postgresql"
@@ -130,7 +131,7 @@ def test_registering_the_sources_again_writes_only_a_changed_row(rt):
     before = state()
     pipeline.register_sources(rt)
     assert state() == before
-    row = pipeline._source_row(next(m.SOURCE for m in pipeline.registry.modules().values()))
+    row = pipeline._source_row(next(m.SOURCE for m in registry.modules().values()))
     records.upsert_sources(rt.engine, [{**row, "parser_version": row["parser_version"] + "-next"}])
     after = state()
     assert after[row["id"]][1] == row["parser_version"] + "-next"

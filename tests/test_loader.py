@@ -208,3 +208,38 @@ def test_a_frame_longer_than_a_staging_chunk_loads_every_row_once(rt, monkeypatc
         stored = dict(conn.execute(select(Series.geo, Observation.value)
                                    .join(Series, Series.id == Observation.series_id)).all())
     assert stored == values
+
+
+def stored_rows(rt) -> list[tuple]:
+    with rt.engine.connect() as conn:
+        return conn.execute(select(Series.geo, Series.commodity, Observation.period_start, Observation.period_end,
+                                   Observation.value, Observation.raw, Observation.cites_url,
+                                   Observation.vintage).join(Series, Series.id == Observation.series_id)
+                            .order_by(Series.geo)).all()
+
+
+def test_columns_of_other_python_types_are_stored_as_their_kind(rt):
+    # PostgreSQL stages by binary COPY, which takes only a str, a float and a date for those kinds; a
+    # frame built otherwise (numbers in a text column, whole numbers as values, ISO text, timestamps and
+    # pandas' NA for gaps) must be stored exactly as the frame the transforms build.
+    plain = frame({"POL": 1256568.0, "DEU": None}, vintage=date(2022, 7, 1))
+    other = plain.astype({"commodity": object, "value": object, "raw": object})
+    other["commodity"] = [8542, 8806]
+    other["value"] = [1256568, pd.NA]
+    other["raw"] = [1256568, "None"]
+    other["period_start"] = ["2022-08-01", "2022-08-01"]
+    other["period_end"] = pd.to_datetime(["2022-08-01", "2022-08-01"])
+    other["vintage"] = [datetime(2022, 7, 1), datetime(2022, 7, 1)]
+    load_observations(rt.engine, other, ctx())
+    assert stored_rows(rt) == [("DEU", "8806", date(2022, 8, 1), date(2022, 8, 1), None, "None", None,
+                                date(2022, 7, 1)),
+                               ("POL", "8542", date(2022, 8, 1), date(2022, 8, 1), 1256568.0, "1256568", None,
+                                date(2022, 7, 1))]
+
+
+def test_a_date_column_holding_no_date_is_refused_by_name(rt):
+    bad = frame({"POL": 1256568})
+    bad["period_end"] = ["August 2022"]
+    with pytest.raises(LoadError, match="period_end holds 'August 2022', which is not a date"):
+        load_observations(rt.engine, bad, ctx())
+    assert count(rt) == 0

@@ -73,9 +73,15 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def copy_rows(conn: Connection, table: str, columns: Iterable[str], rows: Iterable[Sequence]) -> None:
-    """PostgreSQL: the rows into ``table`` by COPY, in the caller's transaction (the driver's bulk path)."""
+def copy_rows(conn: Connection, table: str, columns: Iterable[str], rows: Iterable[Sequence],
+              types: Sequence[str] = ()) -> None:
+    """PostgreSQL: the rows into ``table`` by COPY, in the caller's transaction (the driver's bulk path).
+    ``types``: each column's PostgreSQL type, exactly as the table has it, to send the rows in COPY's
+    binary format; the server then parses no text (see warehouse/loader.py's stage)."""
     cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+    binary = " (FORMAT BINARY)" if types else ""
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN{binary}") as copy:
+        if types:
+            copy.set_types(list(types))
         for row in rows:
             copy.write_row(row)

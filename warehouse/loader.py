@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from itertools import chain, islice
 from typing import Collection, Iterable, Iterator
 
@@ -38,6 +38,10 @@ from warehouse.engine import copy_rows, is_postgres
 # A figure's columns, as transforms/figure_row.py defines them: the series' identity and the row's values.
 SERIES_COLS = figure_row.SERIES
 STAGE_COLS = figure_row.NAMES
+KIND = {c.name: c.kind for c in figure_row.FIGURE}
+# Each staged column's PostgreSQL type, as the stage table declares it, for COPY's binary format.
+PG_TYPE = {"text": "text", "date": "date", "real": "float8", "bool": "bool"}
+STAGE_PG_TYPES = tuple(PG_TYPE[KIND[c]] for c in STAGE_COLS)
 STORED_COLS = figure_row.STORED  # the row's values as observation stores them (the snapshot by its id)
 # Stored by a key the classification looked up (the snapshot's id), not as staged.
 KEYED_COLS = tuple(c.stored_as for c in figure_row.FIGURE if c.stored_as)
@@ -189,13 +193,20 @@ def _rows(frame: pd.DataFrame, iso_dates: bool = False) -> Iterator[tuple]:
 
 
 def _column(series: pd.Series, name: str, iso_dates: bool) -> list:
-    if name in figure_row.DATES:
+    """One column as Python values of its kind: PostgreSQL's binary COPY takes a str for text, a float
+    for a double and a date for a date, nothing else (text COPY parsed whatever it was given)."""
+    kind = KIND[name]
+    if kind == "date":
         return _dates(series, iso_dates)
-    values = series.tolist()
-    if name in figure_row.BOOLS:
-        return [bool(v) for v in values]
-    if series.isna().any():  # checked once per column: most columns have no gaps
-        values = [None if _isna(v) else v for v in values]
+    if kind == "bool":
+        return [bool(v) for v in series.tolist()]
+    missing = series.isna()
+    # Checked once per column: most columns have no gaps. NaN, NaT and pd.NA all become None.
+    values = series.astype(object).where(~missing, None).tolist() if missing.any() else series.tolist()
+    if kind == "real" and series.dtype != np.float64:
+        return [None if v is None else float(v) for v in values]
+    if kind == "text" and not isinstance(series.dtype, pd.StringDtype):  # e.g. all None, or numbers
+        return [v if v is None or isinstance(v, str) else str(v) for v in values]
     return values
 
 
@@ -203,14 +214,21 @@ def _dates(series: pd.Series, iso: bool) -> list:
     """Each distinct date converted once: a batch holds few periods (a million rows: 1.66 s -> 0.14 s
     for the three date columns); missing ones become None."""
     codes, distinct = pd.factorize(series, use_na_sentinel=True)
-    converted = [d.date() if isinstance(d, pd.Timestamp) else d for d in distinct]
+    converted = [_date(d, series.name) for d in distinct]
     if iso:  # SQLite keeps dates as ISO text
-        converted = [d.isoformat() if hasattr(d, "isoformat") else d for d in converted]
+        converted = [d.isoformat() for d in converted]
     return np.array([*converted, None], dtype=object)[codes].tolist()  # code -1 (missing) takes the None
 
 
-def _isna(value: object) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or value is pd.NaT
+def _date(value: object, column: str) -> date:
+    if isinstance(value, datetime):  # pandas' Timestamp too
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise LoadError(f"{column} holds {value!r}, which is not a date") from None
 
 
 def _stage(conn: Connection, frame: pd.DataFrame) -> None:
@@ -223,7 +241,8 @@ def _stage(conn: Connection, frame: pd.DataFrame) -> None:
 
 def _stage_chunk(conn: Connection, frame: pd.DataFrame) -> None:
     if is_postgres(conn.engine):
-        copy_rows(conn, "stage_raw", STAGE_COLS, _rows(frame))
+        # Binary: the server parses no text (a million bench rows: the stage 8 s -> 5 s, docs/PERFORMANCE.md).
+        copy_rows(conn, "stage_raw", STAGE_COLS, _rows(frame), STAGE_PG_TYPES)
         return
     names = ", ".join(STAGE_COLS)
     # Several rows per INSERT: SQLite steps a statement once per parameter set, and one step per row

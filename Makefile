@@ -27,7 +27,7 @@ test: setup  ## the whole suite (PostgreSQL half runs where SANCTRACE_TEST_POSTG
 	@mkdir -p $(PREFECT_HOME)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-reliability: setup  ## every test marked slow: SIGKILLs over a 200k-figure load, concurrent collect_all runs, five deployments on two workers (Prefect on PostgreSQL), S3 store, alerts, the PostgreSQL fault-matrix rows
+reliability: setup  ## every test marked slow: SIGKILLs over a 200k-figure load, concurrent collect_all runs, five deployments on two workers (Prefect on PostgreSQL), S3 store, alerts, the fault matrix's rows beyond its quick ones
 	$(BIN)/python -m pytest -m slow -p no:cacheprovider $(PYTEST_ARGS) tests/
 
 clean:

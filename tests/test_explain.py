@@ -34,3 +34,23 @@ def test_explain_names_poland_and_its_snapshot(rt):
     assert chain["snapshot"]["sha256"] == "e4523aa62654a87100bd74b26f66b6b3ac0c49a7c81e9977c588a97ba4c01bee"
     text = render(chain)
     assert "reproduced yes" in text and "'1256568'" in text
+
+
+def test_explaining_many_figures_of_one_document_parses_it_once(rt, monkeypatch):
+    from dataclasses import replace
+
+    from sanctrace import explain as explaining
+
+    assert pipeline.run_source(rt, "unhcr-ukraine-refugees").ok
+    parsed = []
+    real_parse = explaining.safe_parse
+    monkeypatch.setattr(explaining, "safe_parse",
+                        lambda module, doc: parsed.append(doc.sha256) or real_parse(module, doc))
+    with rt.engine.connect() as conn:
+        rows = conn.execute(select(Observation.id, Snapshot.sha256)
+                            .join(Snapshot, Snapshot.id == Observation.snapshot_id).order_by(Observation.id)).all()
+    assert all(explain(rt, observation_id)["reproduced"] for observation_id, _ in rows[:40])
+    assert sorted(parsed) == sorted({sha for _, sha in rows[:40]})  # each document once
+    monkeypatch.setattr(unhcr, "SOURCE", replace(unhcr.SOURCE, parser_version="next"))
+    assert explain(rt, rows[0][0])["current_parser_version"] == "next"
+    assert parsed.count(rows[0][1]) == 2  # another parser version parses again

@@ -7,7 +7,6 @@ from collections import OrderedDict
 from typing import Any
 
 import pandas as pd
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 

@@ -279,8 +279,6 @@ def served(prefect_server, tmp_path_factory, light_replay):
     prefect_server.stop_workers()
 
 
-
-
 @pytest.fixture(autouse=True)
 def _fresh_reparse_cache():
     """explain keeps the last documents it re-parsed; a test that patches a parser must not see another

@@ -49,17 +49,21 @@ NAMES = tuple(c.name for c in FIGURE)
 SERIES = tuple(c.name for c in FIGURE if c.series)
 VALUES = tuple(c.name for c in FIGURE if not c.series)
 STORED = tuple(c.stored_as or c.name for c in FIGURE if not c.series)  # their columns in ``observation``
-DATES = tuple(c.name for c in FIGURE if c.kind == "date")
-BOOLS = tuple(c.name for c in FIGURE if c.kind == "bool")
+KIND = {c.name: c.kind for c in FIGURE}
+
+
+def sql_types(real_type: str) -> tuple[str, ...]:
+    """Each column's SQL type, in FIGURE's order; ``real_type``: the database's double."""
+    types = {"text": "TEXT", "date": "DATE", "real": real_type, "bool": "BOOLEAN"}
+    return tuple(types[c.kind] for c in FIGURE)
 
 
 def sql_columns(real_type: str, series_collation: str = "") -> str:
     """The columns as SQL (a staging table's definition); ``real_type``: the database's double;
     ``series_collation``: the collation of the series' text columns (as the series table has them)."""
-    types = {"text": "TEXT", "date": "DATE", "real": real_type, "bool": "BOOLEAN"}
 
-    def sql(c: Column) -> str:
+    def sql(c: Column, sql_type: str) -> str:
         collate = f" COLLATE {series_collation}" if c.series and series_collation else ""
-        return f"{c.name} {types[c.kind]}{collate}{'' if c.nullable else ' NOT NULL'}"
+        return f"{c.name} {sql_type}{collate}{'' if c.nullable else ' NOT NULL'}"
 
-    return ", ".join(sql(c) for c in FIGURE)
+    return ", ".join(sql(c, t) for c, t in zip(FIGURE, sql_types(real_type)))

@@ -38,10 +38,10 @@ from warehouse.engine import copy_rows, is_postgres
 # A figure's columns, as transforms/figure_row.py defines them: the series' identity and the row's values.
 SERIES_COLS = figure_row.SERIES
 STAGE_COLS = figure_row.NAMES
-KIND = {c.name: c.kind for c in figure_row.FIGURE}
-# Each staged column's PostgreSQL type, as the stage table declares it, for COPY's binary format.
-PG_TYPE = {"text": "text", "date": "date", "real": "float8", "bool": "bool"}
-STAGE_PG_TYPES = tuple(PG_TYPE[KIND[c]] for c in STAGE_COLS)
+PG_DOUBLE = "DOUBLE PRECISION"
+# Each staged column's PostgreSQL type, as the stage table declares it (_create_stage), for COPY's binary
+# format; the driver names its types in lower case.
+STAGE_PG_TYPES = tuple(t.lower() for t in figure_row.sql_types(PG_DOUBLE))
 STORED_COLS = figure_row.STORED  # the row's values as observation stores them (the snapshot by its id)
 # Stored by a key the classification looked up (the snapshot's id), not as staged.
 KEYED_COLS = tuple(c.stored_as for c in figure_row.FIGURE if c.stored_as)
@@ -174,7 +174,7 @@ def lock_source(conn: Connection, source_id: str) -> None:
 
 
 def _create_stage(conn: Connection) -> None:
-    real = "DOUBLE PRECISION" if is_postgres(conn.engine) else "REAL"
+    real = PG_DOUBLE if is_postgres(conn.engine) else "REAL"
     conn.execute(text("DROP TABLE IF EXISTS stage_raw"))
     conn.execute(text("DROP TABLE IF EXISTS stage_obs"))
     # PostgreSQL: the series table's text columns compare byte by byte (revision 0005); so do the stage's.
@@ -195,7 +195,7 @@ def _rows(frame: pd.DataFrame, iso_dates: bool = False) -> Iterator[tuple]:
 def _column(series: pd.Series, name: str, iso_dates: bool) -> list:
     """One column as Python values of its kind: PostgreSQL's binary COPY takes a str for text, a float
     for a double and a date for a date, nothing else (text COPY parsed whatever it was given)."""
-    kind = KIND[name]
+    kind = figure_row.KIND[name]
     if kind == "date":
         return _dates(series, iso_dates)
     if kind == "bool":
@@ -241,7 +241,8 @@ def _stage(conn: Connection, frame: pd.DataFrame) -> None:
 
 def _stage_chunk(conn: Connection, frame: pd.DataFrame) -> None:
     if is_postgres(conn.engine):
-        # Binary: the server parses no text (a million bench rows: the stage 8 s -> 5 s, docs/PERFORMANCE.md).
+        # Binary: the server parses no text (a million bench rows: the stage about 9 s -> 6 s,
+        # docs/PERFORMANCE.md).
         copy_rows(conn, "stage_raw", STAGE_COLS, _rows(frame), STAGE_PG_TYPES)
         return
     names = ", ".join(STAGE_COLS)

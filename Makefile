@@ -23,9 +23,12 @@ run: setup  ## every source, from the bundled recorded documents, into data/ware
 	$(BIN)/sanctrace migrate
 	$(BIN)/sanctrace run
 
+# Two pytest-xdist workers: the tests that use the session's Prefect server run on one of them (one server),
+# the rest of the suite on the other. TEST_WORKERS=0 runs it in this process, one test after another.
+TEST_WORKERS ?= 2
 test: setup  ## the whole suite (PostgreSQL half runs where SANCTRACE_TEST_POSTGRES_URL is set)
 	@mkdir -p $(PREFECT_HOME)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 reliability: setup  ## every test marked slow: SIGKILLs over a 200k-figure load, concurrent collect_all runs, five deployments on two workers (Prefect on PostgreSQL), S3 store, alerts, the fault matrix's rows beyond its quick ones
 	$(BIN)/python -m pytest -m slow -p no:cacheprovider $(PYTEST_ARGS) tests/

@@ -10,14 +10,21 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Iterator
 
-import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
+# make test runs the suite on two pytest-xdist workers: each keeps Prefect's local files (its profile,
+# its results) in a home of its own. Set before anything imports Prefect, which reads it on import.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    _home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect") / os.environ["PYTEST_XDIST_WORKER"]
+    _home.mkdir(parents=True, exist_ok=True)
+    os.environ["PREFECT_HOME"] = str(_home)
 
-from sanctrace import pipeline
-from sanctrace.settings import PROJECT_ROOT, Settings, reset_settings
-from warehouse.engine import engine_for
-from warehouse.migrate import upgrade
+import pytest  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from sanctrace import pipeline  # noqa: E402
+from sanctrace.settings import PROJECT_ROOT, Settings, reset_settings  # noqa: E402
+from warehouse.engine import engine_for  # noqa: E402
+from warehouse.migrate import upgrade  # noqa: E402
 
 REPLAY = PROJECT_ROOT / "replay"
 PG_ENV = "SANCTRACE_TEST_POSTGRES_URL"
@@ -277,6 +284,18 @@ def served(prefect_server, tmp_path_factory, light_replay):
     prefect_server.start_worker()
     yield prefect_server
     prefect_server.stop_workers()
+
+
+# The tests that use the session's Prefect server run on one xdist worker, so that one server serves them all
+# (the other worker takes the rest of the suite side by side).
+PREFECT_FIXTURES = {"prefect_server", "prefect_harness", "served"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if PREFECT_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("prefect-server"))
 
 
 @pytest.fixture(autouse=True)

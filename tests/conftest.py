@@ -286,16 +286,18 @@ def served(prefect_server, tmp_path_factory, light_replay):
     prefect_server.stop_workers()
 
 
-# The tests that use the session's Prefect server run on one xdist worker, so that one server serves them all
-# (the other worker takes the rest of the suite side by side).
 PREFECT_FIXTURES = {"prefect_server", "prefect_harness", "served"}
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items):
+    """make test's two xdist workers take whole modules: a module's own fixtures (Comext's CN8 load, the S3
+    server) are set up once, and the fault matrix writes its table whole. The modules that use the
+    session's Prefect server are one group, so that one worker starts that one server."""
+    prefect = {item.module.__name__ for item in items if PREFECT_FIXTURES & set(item.fixturenames)}
     for item in items:
-        if PREFECT_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("prefect-server"))
+        module = item.module.__name__
+        item.add_marker(pytest.mark.xdist_group("prefect-server" if module in prefect else module))
 
 
 @pytest.fixture(autouse=True)

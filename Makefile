@@ -23,8 +23,9 @@ run: setup  ## every source, from the bundled recorded documents, into data/ware
 	$(BIN)/sanctrace migrate
 	$(BIN)/sanctrace run
 
-# Two pytest-xdist workers: the tests that use the session's Prefect server run on one of them (one server),
-# the rest of the suite on the other. TEST_WORKERS=0 runs it in this process, one test after another.
+# Two pytest-xdist workers, a whole test module at a time (tests/conftest.py): the modules that use the
+# session's Prefect server are one group, so one worker starts that one server; the workers share the other
+# modules. TEST_WORKERS=0 runs it in this process, one test after another.
 TEST_WORKERS ?= 2
 test: setup  ## the whole suite (PostgreSQL half runs where SANCTRACE_TEST_POSTGRES_URL is set)
 	@mkdir -p $(PREFECT_HOME)

@@ -10,7 +10,7 @@ from prefect.logging import get_run_logger
 from prefect.states import Completed, Failed, State
 
 from flows.report import announce, publish
-from flows.tasks import fetch_task, load_task
+from flows.tasks import fetch_task, load_task, log_load, runtime
 from sanctrace import runs
 
 
@@ -31,9 +31,12 @@ def run_family(family: str | None, sources: list[str] | None, fetch_mode: str | 
         if waited > 0.5:
             get_run_logger().info("waited %.1f s for another run to finish loading %s", waited,
                                   "/".join(runs.families(changed)))
-        loads = {sid: load_task.submit(sid, fetched[sid], force) for sid in ids}
+        loads = {sid: load_task.submit(sid, fetched[sid], force) for sid in changed}
+        # The others have nothing to parse: here, not in a task each, because a task run costs Prefect
+        # several calls to its API, and a warm run would hold one per source only to note "seen again".
+        recorded = {sid: _record(sid, fetched[sid], force) for sid in ids if sid not in loads}
         wait(list(loads.values()))
-    reports = [_report(sid, fetched[sid], loads[sid]) for sid in ids]
+    reports = [recorded[sid] if sid in recorded else _report(sid, fetched[sid], loads[sid]) for sid in ids]
     name = family or "all"
     publish(reports, key=f"{name}-run", title=f"sanctrace {name} run")
     announce(reports)  # here, not in collect_all: each family run announces its own sources once
@@ -48,6 +51,17 @@ def _changed(rt, fetched: dict[str, Any], force: bool) -> list[str]:
     """Sources with something to parse and load (a failed fetch has nothing: its load will not run)."""
     return [sid for sid, future in fetched.items()
             if future.state.is_completed() and runs.needs_load(rt, sid, future.result(), force)]
+
+
+def _record(source_id: str, fetched, force: bool) -> dict[str, Any]:
+    """What a source with nothing to parse reports (documents seen again, a note, nothing fetched), through
+    the load step all the same; or its fetch's failure."""
+    try:
+        report = runs.load(runtime(), source_id, fetched.result(), force)
+    except Exception as exc:  # noqa: BLE001 (one source failing must not hide the others)
+        return runs.failed_report(source_id, f"{type(exc).__name__}: {exc}")
+    log_load(get_run_logger(), source_id, report)
+    return report
 
 
 def _report(source_id: str, fetched, loaded) -> dict[str, Any]:

@@ -6,25 +6,22 @@ from datetime import date
 from typing import Any
 
 from prefect import task
-from prefect.context import get_run_context
 from prefect.logging import get_run_logger
+from prefect.runtime import flow_run
 
 from sanctrace import pipeline, runs
 from sanctrace.settings import get_settings
 
 
-def _runtime() -> pipeline.Runtime:
-    try:
-        run_id = str(get_run_context().task_run.flow_run_id)
-    except Exception:  # noqa: BLE001 (outside a run: no id)
-        run_id = None
-    return pipeline.runtime(get_settings(), run_id)
+def runtime() -> pipeline.Runtime:
+    """The pipeline's runtime, naming the flow run it serves (a task's flow run, or the flow's own)."""
+    return pipeline.runtime(get_settings(), flow_run.get_id())
 
 
 @task(name="fetch-source", task_run_name="fetch {source_id}")
 def fetch_task(source_id: str, mode: str, force: bool, start: date | None, end: date | None,
                params: dict[str, Any] | None, watch: dict[str, Any] | None) -> dict[str, Any]:
-    fetched = runs.fetch(_runtime(), source_id, mode, force, start, end, params, watch)
+    fetched = runs.fetch(runtime(), source_id, mode, force, start, end, params, watch)
     logger = get_run_logger()
     if fetched.get("note"):
         logger.warning("%s: %s", source_id, fetched["note"])
@@ -38,10 +35,13 @@ def fetch_task(source_id: str, mode: str, force: bool, start: date | None, end: 
 
 @task(name="load-source", task_run_name="load {source_id}")
 def load_task(source_id: str, fetched: dict[str, Any], force: bool) -> dict[str, Any]:
-    report = runs.load(_runtime(), source_id, fetched, force)
-    logger = get_run_logger()
+    report = runs.load(runtime(), source_id, fetched, force)
+    log_load(get_run_logger(), source_id, report)
+    return report
+
+
+def log_load(logger, source_id: str, report: dict[str, Any]) -> None:
     logger.info("%s: new %d, unchanged %d, revised %d", source_id, report["new"], report["unchanged"],
                 report["revised"])
     for warning in report["checks"].get("warnings", []):
         logger.warning("%s: %s", source_id, warning)
-    return report

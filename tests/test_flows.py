@@ -128,3 +128,78 @@ def test_a_family_flow_that_crashes_fails_its_sources_by_name_and_spares_the_oth
     assert not failed["ok"] and failed["family"] == "casualties"
     assert "family flow casualties failed" in failed["failures"][0]
     assert "the family flow itself broke" in failed["failures"][0]
+
+
+@pytest.mark.parametrize("warehouse_url", ["sqlite"], indirect=True)  # the flow's logic: one database is enough
+def test_a_run_with_nothing_to_parse_runs_no_load_task_yet_reports_every_source_as_seen(
+        prefect_harness, env_settings):
+    from flows.displacement import displacement
+
+    family = displacement.with_options(persist_result=True)  # see the test above: MissingResult
+    cold, warm = family(return_state=True), family(return_state=True)
+    assert cold.is_completed() and warm.is_completed(), [cold.message, warm.message]
+    assert task_names(cold) == ["fetch iom-dtm-idps", "fetch unhcr-ukraine-refugees", "load iom-dtm-idps",
+                                "load unhcr-ukraine-refugees"]
+    # The warm run's sources are recorded as seen again in its body, under its own flow run.
+    assert task_names(warm) == ["fetch iom-dtm-idps", "fetch unhcr-ukraine-refugees"]
+    reports = {r["source_id"]: r for r in warm.result()}
+    # IOM's index lists rounds already loaded, so only the index itself is read again (no figures in it).
+    assert {s: (r["skipped_unchanged"], r["new"], r["unchanged"]) for s, r in reports.items()} == {
+        "iom-dtm-idps": (True, 0, 0), "unhcr-ukraine-refugees": (True, 0, 181)}
+
+
+def test_the_runtime_names_the_flow_run_in_its_body_and_in_its_tasks(prefect_harness, env_settings):
+    from prefect import flow, task
+    from prefect.runtime import flow_run
+
+    from flows.tasks import runtime
+
+    @task
+    def in_task() -> str | None:
+        return runtime().flow_run_id
+
+    @flow
+    def body() -> tuple[str, str | None, str | None]:
+        return flow_run.get_id(), runtime().flow_run_id, in_task()
+
+    own, in_body, in_a_task = body()
+    assert own and in_body == own and in_a_task == own
+
+
+def task_names(state, wait_seconds: float = 20) -> list[str]:
+    """The names of a flow run's task runs, once the server has recorded them (it does so from events,
+    a moment after the run)."""
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    only = FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id]))
+    deadline = time.monotonic() + wait_seconds
+    with get_client(sync_client=True) as client:
+        while True:
+            runs = client.read_task_runs(flow_run_filter=only)
+            if all(r.state and r.state.is_final() for r in runs) and (runs or time.monotonic() > deadline):
+                return sorted(r.name for r in runs)
+            time.sleep(0.5)
+
+
+@pytest.mark.parametrize("warehouse_url", ["sqlite"], indirect=True)  # the flow's logic: one database is enough
+def test_a_source_whose_fetch_fails_is_reported_with_the_fetch_error_and_spares_the_others(
+        prefect_harness, env_settings, monkeypatch):
+    from flows.displacement import displacement
+    from sanctrace import runs
+
+    real = runs.fetch
+
+    def fetch(rt, source_id, *args):
+        if source_id == "iom-dtm-idps":
+            raise ConnectionError("data.humdata.org refused the connection")
+        return real(rt, source_id, *args)
+
+    monkeypatch.setattr(runs, "fetch", fetch)
+    state = displacement.with_options(persist_result=True)(return_state=True)
+    assert state.is_failed() and "iom-dtm-idps" in state.message
+    reports = {r["source_id"]: r for r in state.result(raise_on_failure=False)}
+    assert reports["iom-dtm-idps"]["failures"] == ["ConnectionError: data.humdata.org refused the connection"]
+    assert reports["unhcr-ukraine-refugees"]["ok"] and reports["unhcr-ukraine-refugees"]["new"] == 181

@@ -128,12 +128,12 @@ def families(ids: list[str]) -> list[str]:
     return sorted({family_of(s) for s in ids})
 
 
-def prepare() -> pipeline.Runtime:
+def prepare(flow_run_id: str | None = None) -> pipeline.Runtime:
     """A run's set-up: the warehouse must already be at the newest schema (`sanctrace migrate`);
     a run never migrates, so deployments never race each other's migrations."""
     settings = get_settings()
     check_at_head(settings.warehouse_url)
-    rt = pipeline.runtime(settings)
+    rt = pipeline.runtime(settings, flow_run_id)
     rt.store.check()  # an unreachable store fails the run before anything is fetched or loaded
     pipeline.register_sources(rt)
     rt.store.sweep()

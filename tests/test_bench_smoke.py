@@ -5,6 +5,7 @@ The figures themselves are measured by `make bench` and recorded in docs/PERFORM
 """
 
 import os
+import re
 import subprocess
 import sys
 from argparse import Namespace
@@ -33,6 +34,18 @@ def test_load_prints_every_contender():
     assert "sqlite: 3,000 rows" in out
     for contender in ("ours", "schema", "schema@0005", "schema@0004", "limit", "to_sql"):
         assert f"\n{contender} " in out, out
+
+
+def test_scale_run_divides_by_the_median_of_the_base_runs():
+    out = run("load.py", "--rows", "6000", "--base-rows", "2000", "--base-runs", "3",
+              "--contenders", "ours,schema", "--databases", "sqlite")
+    assert "sqlite: 6,000 rows" in out and "sqlite: 2,000 rows" in out
+    runs = re.search(r"sqlite: ours at 2,000 rows, 3 runs: ([\d.]+), ([\d.]+), ([\d.]+) s; "
+                     r"the median, ([\d.]+) s, is the scale run's base", out)
+    assert runs, out
+    seconds = sorted(float(runs.group(n)) for n in (1, 2, 3))
+    assert float(runs.group(4)) == seconds[1]
+    assert "sqlite: scale, 2,000 against 6,000 rows" in out and "x the 0.002M load" in out
 
 
 def test_schema_limit_writes_every_row_into_both_schemas(tmp_path, monkeypatch):

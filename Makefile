@@ -44,7 +44,8 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 
 # PostgreSQL: SANCTRACE_TEST_POSTGRES_URL, else postgresql://postgres@127.0.0.1:5432/test (each bench
 # creates and drops its own database). BENCH_ARGS e.g. --rows 20000 for a quick run; the scale run
-# (ours and the schema's limit at 10M rows, then again at 1M) takes BENCH_SCALE_ARGS, e.g. --rows 2000000.
+# (ours and the schema's limit at 10M rows, then three times at 1M) takes BENCH_SCALE_ARGS, e.g.
+# --rows 40000 --base-rows 4000.
 BENCH_SCALE_ARGS ?= --rows 10000000
 bench: $(BENCH_STAMP)  ## every benchmark in bench/, each printing its table (docs/PERFORMANCE.md)
 	$(BIN)/python bench/load.py $(BENCH_ARGS)

@@ -245,7 +245,7 @@ def measure_base(kind: str, rows: int, contenders: list[str], runs: int) -> tupl
     """The smaller load the scale run divides by, run ``runs`` times: each contender's median run (its
     seconds and its peak RSS), and a line per contender with every run's seconds. One run of a million rows
     moved by a quarter between runs minutes apart (docs/PERFORMANCE.md, tenth pass), more than any step
-    of the load grows from 1M to 10M, so the ratio was the noise's before it was the loader's."""
+    of the load grows from 1M to 10M: one run alone made a poor denominator."""
     measured = [measure(kind, rows, contenders) for _ in range(runs)]
     median, lines = {}, []
     for name in measured[0]:

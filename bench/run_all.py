@@ -19,10 +19,10 @@ subflow per family in threads, each submitting a fetch task per source, then a l
 do nothing. (A warm run submits a load task only for a source with something to parse, so it holds fewer
 tasks than the floor: flows/family.py.) After one floor run that is not counted (it registers the floor's
 flows, as the cold run registers collect_all's), the warm run and the floor alternate ``--repeat`` times
-and their medians are compared. The floor is also run once with a Prefect global concurrency slot per family around its loads
-(how sanctrace took its load slots before), to show what those slots cost. The load lock alone is timed
-too: taking and releasing it with no other holder, and the hand-over (from one holder letting go to the
-waiting one holding it). Prints tables; exits 0 (missed targets are printed).
+and their medians are compared. The floor is also run once with a Prefect global concurrency slot per
+family around its loads (how sanctrace took its load slots before), to show what those slots cost. The
+load lock alone is timed too: taking and releasing it with no other holder, and the hand-over (from one
+holder letting go to the waiting one holding it). Prints tables; exits 0 (missed targets are printed).
 
     .venv/bin/python bench/run_all.py [--databases sqlite,postgres] [--sources ID,...] [--repeat 9]
                                       [--prefect-database postgres|sqlite]

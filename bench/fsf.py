@@ -4,7 +4,7 @@ The file is built in a temporary folder from replay/eu-fsf-consolidated's real e
 repeated with varied logicalIds, programmes and subject types; see tests/eu_fsf_build.py). Two
 children, each a fresh process so its peak RSS (ru_maxrss) is its own:
 - parse: extractors.eu_fsf.parse + check on the file's bytes;
-- pipeline: ``pipeline.run_source`` replaying the file from a temporary archive into a fresh
+- pipeline: ``runs.run_source`` replaying the file from a temporary archive into a fresh
   warehouse (snapshot stored, parsed, checked, transformed, designations and notices loaded).
 Prints a table; exits 0 (a missed target is printed).
 
@@ -44,7 +44,7 @@ def child_parse(path: str) -> dict:
 
 
 def child_pipeline(archive: str, url: str) -> dict:
-    from sanctrace import pipeline
+    from sanctrace import pipeline, runs
     from sanctrace.settings import Settings
     from warehouse.migrate import upgrade
 
@@ -54,7 +54,7 @@ def child_pipeline(archive: str, url: str) -> dict:
     rt = pipeline.runtime(settings)
     pipeline.register_sources(rt)
     started = time.perf_counter()
-    report = pipeline.run_source(rt, SOURCE_ID)
+    report = runs.run_source(rt, SOURCE_ID)
     seconds = time.perf_counter() - started
     assert report.ok, report.failures
     return {"seconds": seconds, "listed": report.designations_listed, "notices": report.notices_new,
@@ -86,7 +86,7 @@ def report(parse: dict, loads: dict[str, dict], built: int) -> list[str]:
         ("  check()", "passed" if not parse["check_failed"] else "; ".join(parse["check_failed"]), ""),
     ]
     for kind, r in loads.items():
-        rows.append((f"parse and load, {kind} (pipeline.run_source)", f"{r['seconds']:.2f} s", f"{r['rss_mb']:.0f} MB"))
+        rows.append((f"parse and load, {kind} (runs.run_source)", f"{r['seconds']:.2f} s", f"{r['rss_mb']:.0f} MB"))
         rows.append(("  designations listed / notices / figures", f"{r['listed']:,} / {r['notices']} / {r['figures']}",
                      ""))
     common.print_table(f"EU FSF consolidated list, {parse['bytes'] / 1e6:.0f} MB (peak RSS limit {LIMIT_MB} MB)",

@@ -58,7 +58,7 @@ def _record(rt, source_id: str, fetched, force: bool) -> dict[str, Any]:
     """What a source with nothing to parse reports (documents seen again, a note, nothing fetched), through
     the load step all the same; or its fetch's failure."""
     try:
-        report = runs.load(rt, source_id, fetched.result(), force)
+        report = runs.load(rt, source_id, fetched.result(), force).as_dict()
     except Exception as exc:  # noqa: BLE001 (one source failing must not hide the others)
         return _failed(source_id, exc)
     log_load(get_run_logger(), source_id, report)
@@ -75,4 +75,4 @@ def _report(source_id: str, loaded) -> dict[str, Any]:
 
 
 def _failed(source_id: str, exc: Exception) -> dict[str, Any]:
-    return runs.failed_report(source_id, f"{type(exc).__name__}: {exc}")
+    return runs.failed_report(source_id, exc).as_dict()

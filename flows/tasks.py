@@ -35,7 +35,7 @@ def fetch_task(source_id: str, mode: str, force: bool, start: date | None, end: 
 
 @task(name="load-source", task_run_name="load {source_id}")
 def load_task(source_id: str, fetched: dict[str, Any], force: bool) -> dict[str, Any]:
-    report = runs.load(runtime(), source_id, fetched, force)
+    report = runs.load(runtime(), source_id, fetched, force).as_dict()
     log_load(get_run_logger(), source_id, report)
     return report
 

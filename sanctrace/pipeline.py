@@ -1,6 +1,7 @@
-"""Plain functions that run one source end to end: fetch -> snapshot -> parse -> check -> load.
+"""Plain functions for one source's steps: fetch -> snapshot -> parse -> check -> load.
 
-Flows call these inside tasks; tests call them directly without Prefect.
+The app layer's runs.fetch / runs.load compose them; flows call those inside tasks, and tests call them
+through runs.run_source, which takes the same two steps without Prefect.
 """
 
 from __future__ import annotations
@@ -281,27 +282,23 @@ def _count(report: SourceReport, result: ParsedResult) -> None:
     report.designations_delisted = result.designations_delisted
 
 
-def run_source(rt: Runtime, source_id: str, options: FetchOptions | None = None, mode: str | None = None,
-               force: bool = False, params: dict[str, Any] | None = None) -> SourceReport:
-    """Fetch and load one source; any error becomes a failure in the report, never an exception.
-    The flows' tasks call the same two steps (fetch_source, load_source)."""
-    options = options or FetchOptions(force=force)
-    family = registry.get(source_id).SOURCE.family
-    mode = mode or rt.settings.fetch_mode
-    if note := not_recorded(rt, source_id, mode):
-        return SourceReport(source_id, family, note=note)
-    try:
-        if params is not None:
-            options.params = source_params(rt, source_id, params, mode)
-        shas, not_modified = fetch_source(rt, source_id, options, mode)
-        report = load_source(rt, source_id, shas, force, options.discovery.as_dict())
-        report.not_modified = not_modified
-    except Exception as exc:  # noqa: BLE001 (a failing source must never silence the others)
-        report = SourceReport(source_id, family, failures=[f"{type(exc).__name__}: {exc}"])
-    add_fetch_failures(report, options.failures)
-    return report
-
-
 def add_fetch_failures(report: SourceReport, failures: list[str]) -> None:
     """Documents that could not be fetched come first: they are the cause of what failed after them."""
-    report.failures[:0] = [f"[{report.source_id}] {failure}" for failure in failures]
+    report.failures[:0] = fetch_failures(report.source_id, failures)
+
+
+def fetch_failures(source_id: str, failures: list[str]) -> list[str]:
+    return [f"[{source_id}] {failure}" for failure in failures]
+
+
+class SourceFailed(Exception):
+    """A source's load failed after some of its documents could not be fetched. It carries both: the
+    documents first, as the likely cause, then the error. One argument, so that it pickles (Prefect
+    keeps a failed task's exception)."""
+
+    def __init__(self, failures: list[str]):
+        super().__init__(failures)
+        self.failures = failures
+
+    def __str__(self) -> str:
+        return "; ".join(self.failures)

@@ -152,13 +152,34 @@ def fetch(rt: pipeline.Runtime, source_id: str, mode: str, force: bool, start: d
             "discovery": options.discovery.as_dict()}
 
 
-def load(rt: pipeline.Runtime, source_id: str, fetched: dict[str, Any], force: bool) -> dict[str, Any]:
+def load(rt: pipeline.Runtime, source_id: str, fetched: dict[str, Any], force: bool) -> pipeline.SourceReport:
     if fetched.get("note"):
-        return pipeline.SourceReport(source_id, family_of(source_id), note=fetched["note"]).as_dict()
-    report = pipeline.load_source(rt, source_id, fetched["shas"], force, fetched.get("discovery"))
+        return pipeline.SourceReport(source_id, family_of(source_id), note=fetched["note"])
+    try:
+        report = pipeline.load_source(rt, source_id, fetched["shas"], force, fetched.get("discovery"))
+    except Exception as exc:
+        if not fetched["failures"]:
+            raise
+        raise pipeline.SourceFailed(pipeline.fetch_failures(source_id, fetched["failures"])
+                                    + [f"{type(exc).__name__}: {exc}"]) from exc
     report.not_modified = fetched["not_modified"]
     pipeline.add_fetch_failures(report, fetched["failures"])
-    return report.as_dict()
+    return report
+
+
+def run_source(rt: pipeline.Runtime, source_id: str, mode: str | None = None, force: bool = False,
+               params: dict[str, Any] | None = None, watch: dict[str, Any] | None = None,
+               start: date | None = None, end: date | None = None) -> pipeline.SourceReport:
+    """One source end to end by a family flow's own steps, without Prefect: fetch, then load under the
+    family's load lock when there is something to parse. Any error becomes a failure in the report, as
+    a family flow reports a failed task: a failing source never silences the others."""
+    mode = mode or rt.settings.fetch_mode
+    try:
+        fetched = fetch(rt, source_id, mode, force, start, end, params, watch)
+        with load_lock(rt, [source_id] if needs_load(rt, source_id, fetched, force) else []):
+            return load(rt, source_id, fetched, force)
+    except Exception as exc:  # noqa: BLE001 (a failing source must never silence the others)
+        return failed_report(source_id, exc)
 
 
 @contextmanager
@@ -171,8 +192,10 @@ def load_lock(rt: pipeline.Runtime, source_ids: list[str]) -> Iterator[float]:
         yield waited
 
 
-def failed_report(source_id: str, message: str) -> dict[str, Any]:
-    return pipeline.SourceReport(source_id, family_of(source_id), failures=[message]).as_dict()
+def failed_report(source_id: str, exc: BaseException) -> pipeline.SourceReport:
+    """A source whose step raised: the documents it could not fetch (when they are known), then the error."""
+    failures = exc.failures if isinstance(exc, pipeline.SourceFailed) else [f"{type(exc).__name__}: {exc}"]
+    return pipeline.SourceReport(source_id, family_of(source_id), failures=list(failures))
 
 
 def needs_load(rt: pipeline.Runtime, source_id: str, fetched: dict[str, Any], force: bool) -> bool:
@@ -183,4 +206,4 @@ def needs_load(rt: pipeline.Runtime, source_id: str, fetched: dict[str, Any], fo
 
 __all__ = ["FetchMode", "InvalidParameter", "SchemaBehind", "check_mode", "check_sources", "check_window",
            "failed_report", "families", "family_of", "fetch", "given_params", "load", "load_lock", "needs_load",
-           "params_for", "params_model", "prepare", "source_choice", "source_ids"]
+           "params_for", "params_model", "prepare", "run_source", "source_choice", "source_ids"]

@@ -21,7 +21,7 @@ import pytest  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from sanctrace import pipeline  # noqa: E402
+from sanctrace import pipeline, runs  # noqa: E402
 from sanctrace.settings import PROJECT_ROOT, Settings, reset_settings  # noqa: E402
 from warehouse.engine import engine_for  # noqa: E402
 from warehouse.migrate import upgrade  # noqa: E402
@@ -115,7 +115,7 @@ class LoadedTemplates:
         return self.made[(kind, sources, light)]
 
     def _load(self, kind: str, sources: tuple[str, ...], light: bool) -> tuple[str, Path]:
-        from tests.faults.sources import light_options
+        from tests.faults.sources import light_params
 
         folder = self.folder / f"{kind}-{len(self.made)}"
         folder.mkdir()
@@ -125,7 +125,7 @@ class LoadedTemplates:
         runtime = pipeline.runtime(settings)
         pipeline.register_sources(runtime)
         for source_id in sources:
-            report = pipeline.run_source(runtime, source_id, light_options(source_id) if light else None)
+            report = runs.run_source(runtime, source_id, params=light_params(source_id) if light else None)
             assert report.ok, (source_id, report.failures)
         runtime.engine.dispose()  # a PostgreSQL template must have no open connection
         return url, folder / "snapshots"
@@ -174,7 +174,7 @@ def light_replay(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def one_plain_run(tmp_path_factory, light_replay):
-    """The figures of every source of the light archive loaded once by ``run_source`` (no Prefect): what
+    """The figures of every source of the light archive loaded once by ``runs.run_source`` (no Prefect): what
     any number of concurrent runs, on any number of workers, must end with."""
     from tests.faults.sources import plain_run
     from tests.faults.state import figures

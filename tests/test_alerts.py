@@ -2,7 +2,7 @@
 setup --webhook` pointing at a webhook receiver on 127.0.0.1, and real `sanctrace run`s of recorded
 documents. The automations are removed when the module ends.
 
-A source's first state is loaded in-process (pipeline.run_source, no Prefect); the run under test is the
+A source's first state is loaded in-process (runs.run_source, no Prefect); the run under test is the
 CLI's `sanctrace run` against the server, so its events reach the automations as a deployed run's would.
 The quick test (a revised figure, about 20 s on an idle machine) runs in `make test`; the rest are
 `slow` (`make reliability`).
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from sanctrace import pipeline
+from sanctrace import pipeline, runs
 from sanctrace.serve import LocalPrefect
 from sanctrace.settings import Settings
 from tests.conftest import REPLAY, free_port
@@ -133,7 +133,7 @@ def load_first_state(env: dict[str, str], source_id: str, folder: Path) -> None:
                         replay_archive=folder, fetch_mode="replay")
     rt = pipeline.runtime(settings)
     pipeline.register_sources(rt)
-    assert pipeline.run_source(rt, source_id).ok
+    assert runs.run_source(rt, source_id).ok
 
 
 def run_and_collect(alerting: Alerting, env: dict[str, str], args: list[str], expected: int,

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from sanctrace import archive, cli, pipeline
+from sanctrace import archive, cli, pipeline, runs
 from sanctrace.settings import Settings
 from tests.conftest import migrated_warehouse
 from tests.faults import sources
@@ -45,7 +45,7 @@ def live_run(rt, server, flow_run_id: str) -> dict[str, pipeline.SourceReport]:
     live = pipeline.Runtime(sources.live_settings(rt.settings, server), rt.engine, rt.store, flow_run_id)
     # what the recorded archive holds (IOM's recorded rounds), so the live run asks the test server only for
     # what it serves; light: the CN8 workbook (tested on its own) would make this round trip minutes long
-    return {s: pipeline.run_source(live, s, sources.light_options(s), mode="live")
+    return {s: runs.run_source(live, s, params=sources.light_params(s), mode="live")
             for s in sources.recorded_sources()}
 
 
@@ -66,7 +66,7 @@ def test_a_live_run_exported_then_replayed_gives_exactly_the_same_figures(rt, se
                                replay_archive=target, fetch_mode="replay")
     fresh = pipeline.runtime(replay_settings)
     pipeline.register_sources(fresh)
-    replayed = {s: pipeline.run_source(fresh, s, sources.light_options(s), mode="replay") for s in covered}
+    replayed = {s: runs.run_source(fresh, s, params=sources.light_params(s), mode="replay") for s in covered}
     assert {s: r.failures for s, r in replayed.items() if not r.ok} == {}
     assert all(not r.note for r in replayed.values()), {s: r.note for s, r in replayed.items()}
     assert figures(fresh.engine) == live_state
@@ -94,7 +94,7 @@ def test_the_manifest_names_request_headers_fetch_time_and_files_by_sha256(rt, s
 def test_run_and_since_select_what_is_exported(rt, server, tmp_path):
     live_run(rt, server, "live-run-1")
     again = pipeline.Runtime(sources.live_settings(rt.settings, server), rt.engine, rt.store, "live-run-2")
-    pipeline.run_source(again, "ohchr-casualties", sources.replay_options("ohchr-casualties"), mode="live")
+    runs.run_source(again, "ohchr-casualties", params=sources.replay_params("ohchr-casualties"), mode="live")
     only = archive.export(rt.engine, rt.store, tmp_path / "run2", run="live-run-2")
     assert only.entries == {"ohchr-casualties": 1}  # a 304 stands for the snapshot it reused
     assert archive.export(rt.engine, rt.store, tmp_path / "none", run="no-such-run").entries == {}

@@ -84,7 +84,7 @@ def test_reload_adds_nothing_then_supersedes_one_percent():
 def test_fsf_parses_and_loads_the_built_list():
     # 3 MB holds 1,090 entities: check() wants at least 1,000 in a list.
     out = run("fsf.py", "--mb", "3", "--databases", "sqlite")
-    assert "parse and load, sqlite (pipeline.run_source)" in out and "check()" in out
+    assert "parse and load, sqlite (runs.run_source)" in out and "check()" in out
 
 
 def test_export_writes_every_row_in_each_format():

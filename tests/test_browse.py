@@ -16,8 +16,7 @@ import urllib.request
 
 import pytest
 
-from extractors.base import FetchOptions
-from sanctrace import browse, pipeline
+from sanctrace import browse, pipeline, runs
 from sanctrace.settings import Settings
 from tests.conftest import REPLAY, free_port
 from warehouse.migrate import upgrade
@@ -37,7 +36,7 @@ def warehouse(tmp_path):
     rt = pipeline.runtime(settings)
     pipeline.register_sources(rt)
     for source in SOURCES:
-        assert pipeline.run_source(rt, source, FetchOptions()).ok
+        assert runs.run_source(rt, source).ok
     yield rt, db
     rt.engine.dispose()
 

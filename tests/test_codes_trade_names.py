@@ -65,7 +65,7 @@ def test_unknown_name_raises_and_fails_the_batch_with_the_name():
 
 def test_a_run_reports_the_code_table_entries_it_never_used(rt):
     """Strict parsing: the table's entries no recorded Kyrgyz name uses are named in the run's warnings."""
-    from sanctrace.pipeline import run_source
+    from sanctrace.runs import run_source
 
     report = run_source(rt, "kg-stat-trade")
     assert report.ok, report.failures

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from sanctrace import cli, pipeline
+from sanctrace import cli, pipeline, runs
 from sanctrace.explain import explain
 from sanctrace.settings import Settings
 from sanctrace.trade_watch import eu_product_rows
@@ -43,7 +43,7 @@ def loaded(request, tmp_path_factory):
     rt = pipeline.runtime(Settings(warehouse_url=url, snapshot_store=str(tmp / "snapshots"),
                                    replay_archive=REPLAY, fetch_mode="replay"))
     pipeline.register_sources(rt)
-    report = pipeline.run_source(rt, COMEXT)
+    report = runs.run_source(rt, COMEXT)
     yield rt, report
     engine_for(url).dispose()
     if admin is not None:
@@ -177,5 +177,5 @@ def test_trade_watch_at_product_level(loaded, monkeypatch, capsys):
 
 def test_a_second_run_adds_nothing(loaded):
     rt, _ = loaded
-    again = pipeline.run_source(rt, COMEXT)
+    again = runs.run_source(rt, COMEXT)
     assert again.ok and again.new == 0 and again.revised == 0

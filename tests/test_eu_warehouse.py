@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from extractors import eu_fsf
 from extractors.base import FetchOptions
-from sanctrace import pipeline
+from sanctrace import pipeline, runs
 from sanctrace.explain import explain, render
 from sanctrace.settings import PROJECT_ROOT
 from tests import eu_fsf_build
@@ -71,7 +71,7 @@ def council_figures(rt) -> dict[tuple[date, str, str, str], float]:
 
 def test_council_press_releases_into_observations_and_notices(rt):
     params = {"feed_url": None, "press_release_urls": [COUNCIL_URL, COUNCIL_URL19], "follow_links": True}
-    report = pipeline.run_source(rt, "eu-council-press", params=params)
+    report = runs.run_source(rt, "eu-council-press", params=params)
     assert report.ok, report.failures
     day, day19 = date(2024, 12, 16), date(2025, 10, 23)
     assert council_figures(rt) == {**{(day, k, "", ""): v for k, v in EXPECTED.items()},
@@ -100,7 +100,7 @@ COUNCIL_14TH = ("https://www.consilium.europa.eu/en/press/press-releases/2024/06
 
 
 def test_explain_the_69_listings_of_the_19th_package(rt):
-    pipeline.run_source(rt, "eu-council-press")
+    runs.run_source(rt, "eu-council-press")
     with rt.engine.connect() as conn:
         listing = conn.execute(select(Observation.id).join(Series, Series.id == Observation.series_id)
                                .where(Series.indicator == "sanctions_listings", Observation.value == 69)).scalar_one()
@@ -122,22 +122,22 @@ def test_a_release_without_its_listings_loads_nothing(rt, tmp_path):
         (folder / entry["file"]).write_bytes(content)
     (folder / "manifest.json").write_text(json.dumps(manifest))
     runtime = pipeline.runtime(rt.settings.model_copy(update={"replay_archive": tmp_path / "replay"}))
-    report = pipeline.run_source(runtime, "eu-council-press")
+    report = runs.run_source(runtime, "eu-council-press")
     assert not report.ok and "no sentence announces its listings" in report.failures[0]
     assert counts(rt) == (0, 0, 0)
 
 
 def test_a_second_run_adds_nothing(rt):
-    assert pipeline.run_source(rt, "eu-council-press").ok and pipeline.run_source(rt, "eu-fsf-consolidated").ok
+    assert runs.run_source(rt, "eu-council-press").ok and runs.run_source(rt, "eu-fsf-consolidated").ok
     before = counts(rt)
     assert before == (len(EXPECTED) + len(EXPECTED19) + 1, 2 + len(ACTS19) + 1, 1)
-    again = [pipeline.run_source(rt, s) for s in ("eu-council-press", "eu-fsf-consolidated")]
+    again = [runs.run_source(rt, s) for s in ("eu-council-press", "eu-fsf-consolidated")]
     assert all(r.ok and r.new == 0 and r.notices_new == 0 and r.designations_listed == 0 for r in again)
     assert counts(rt) == before
 
 
 def test_explain_the_84_listings_prints_the_sentence(rt):
-    pipeline.run_source(rt, "eu-council-press")
+    runs.run_source(rt, "eu-council-press")
     with rt.engine.connect() as conn:
         listing = conn.execute(select(Observation.id).join(Series, Series.id == Observation.series_id)
                                .where(Series.indicator == "sanctions_listings", Observation.value == 84)).scalar_one()
@@ -153,7 +153,7 @@ def test_explain_the_84_listings_prints_the_sentence(rt):
 
 
 def test_consolidated_list_excerpt_into_designation_notice_and_observation(rt):
-    report = pipeline.run_source(rt, "eu-fsf-consolidated")
+    report = runs.run_source(rt, "eu-fsf-consolidated")
     assert report.ok, report.failures
     assert report.designations_listed == 1
     day = date(2024, 12, 11)
@@ -199,7 +199,7 @@ def test_a_later_list_without_an_entity_delists_it(rt, tmp_path):
         (folder / name).write_bytes(content)
         (folder / "manifest.json").write_text(json.dumps({"source": "eu-fsf-consolidated", "entries": [
             {"url": eu_fsf.FULL_LIST_URL, "file": name, "content_type": "application/xml"}]}))
-        reports.append(pipeline.run_source(runtime, "eu-fsf-consolidated"))
+        reports.append(runs.run_source(runtime, "eu-fsf-consolidated"))
     assert all(r.ok for r in reports), [r.failures for r in reports]
     assert (reports[0].designations_listed, reports[1].designations_listed) == (1001, 0)
     assert reports[1].designations_delisted == 1

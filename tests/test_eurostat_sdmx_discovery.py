@@ -16,7 +16,7 @@ from sqlalchemy import text
 from extractors import eurostat_sdmx as es, eurostat_toc as toc, sdmx
 from extractors.base import Document, FetchError, FetchOptions, LayoutChanged
 from extractors.discovery import DiscoveryLog
-from sanctrace import pipeline
+from sanctrace import pipeline, runs
 from tests.conftest import REPLAY
 
 SRC = "eurostat-sdmx"
@@ -93,7 +93,7 @@ def archive(tmp_path: Path, name: str, toc_file: Path) -> Path:
 def run(settings, folder: Path):
     rt = pipeline.runtime(settings.model_copy(update={"replay_archive": folder}))
     pipeline.register_sources(rt)
-    return rt, pipeline.run_source(rt, SRC, mode="replay", params={"datasets": [q.model_dump() for q in FOLLOWED]})
+    return rt, runs.run_source(rt, SRC, mode="replay", params={"datasets": [q.model_dump() for q in FOLLOWED]})
 
 
 def test_a_run_on_each_date_fetches_what_moved(settings, tmp_path, tocs):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sanctrace import events, pipeline
+from sanctrace import events, pipeline, runs
 from tests.conftest import REPLAY
 
 KZ, IOM, COUNCIL = "kz-stat-trade", "iom-dtm-idps", "eu-council-press"
@@ -43,7 +43,7 @@ def archive(folder: Path, source_id: str, files: list[str], urls: dict[str, str]
 
 def run(rt: pipeline.Runtime, source_id: str, folder: Path, run_id: str) -> dict:
     settings = rt.settings.model_copy(update={"replay_archive": folder})
-    report = pipeline.run_source(pipeline.Runtime(settings, rt.engine, rt.store, run_id), source_id)
+    report = runs.run_source(pipeline.Runtime(settings, rt.engine, rt.store, run_id), source_id)
     assert report.ok, report.failures
     return report.as_dict()
 

@@ -3,13 +3,13 @@
 from sqlalchemy import select
 
 from extractors import unhcr
-from sanctrace import pipeline
+from sanctrace import runs
 from sanctrace.explain import explain, render
 from warehouse.models import Observation, Snapshot
 
 
 def test_explain_reproduces_a_sample_of_figures(rt):
-    assert pipeline.run_source(rt, "unhcr-ukraine-refugees").ok
+    assert runs.run_source(rt, "unhcr-ukraine-refugees").ok
     with rt.engine.connect() as conn:
         ids = conn.execute(select(Observation.id).order_by(Observation.id)).scalars().all()
     for observation_id in ids[::20]:
@@ -22,7 +22,7 @@ def test_explain_reproduces_a_sample_of_figures(rt):
 
 
 def test_explain_names_poland_and_its_snapshot(rt):
-    pipeline.run_source(rt, "unhcr-ukraine-refugees")
+    runs.run_source(rt, "unhcr-ukraine-refugees")
     with rt.engine.connect() as conn:
         poland = conn.execute(select(Observation.id).where(
             Observation.locator == "json:/data/1/individuals",
@@ -41,7 +41,7 @@ def test_explaining_many_figures_of_one_document_parses_it_once(rt, monkeypatch)
 
     from sanctrace import explain as explaining
 
-    assert pipeline.run_source(rt, "unhcr-ukraine-refugees").ok
+    assert runs.run_source(rt, "unhcr-ukraine-refugees").ok
     parsed = []
     real_parse = explaining.safe_parse
     monkeypatch.setattr(explaining, "safe_parse",

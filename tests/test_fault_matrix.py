@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from extractors.base import FetchOptions
 from extractors.snapshots import SnapshotStore
-from sanctrace import pipeline
+from sanctrace import pipeline, runs
 from sanctrace.settings import PROJECT_ROOT
 from tests.faults import sources
 from tests.faults.layouts import changed_layout
@@ -65,8 +64,8 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {}
 S3_SOURCE = "unhcr-ukraine-refugees"  # the S3 row: one source, every fault
 
 
-def options(source_id: str) -> FetchOptions:
-    return sources.light_options(source_id, force=True)
+def options(source_id: str) -> dict | None:
+    return sources.light_params(source_id)
 
 
 @pytest.fixture
@@ -134,7 +133,7 @@ def test_every_fault_with_the_snapshots_on_s3(rt, server, moto_s3):  # noqa: F81
 
 def every_fault(rt, source_id: str, server, backend: str) -> None:
     """One row of the matrix: "nothing lost" is the warehouse equal to the clean run's after every fault."""
-    clean = pipeline.run_source(rt, source_id, options(source_id), mode="replay")
+    clean = runs.run_source(rt, source_id, mode="replay", force=True, params=options(source_id))
     assert clean.ok, clean.failures
     reference = figures(rt.engine)
     assert size(figures(rt.engine, source_id)) > 0, "a clean run must load figures"
@@ -144,7 +143,7 @@ def every_fault(rt, source_id: str, server, backend: str) -> None:
         server.routes.clear()
         first = sources.documents(source_id)[0]
         sources.serve(server, source_id, {first.url: queue(first)})
-        report = pipeline.run_source(live, source_id, options(source_id), mode="live", force=True)
+        report = runs.run_source(live, source_id, mode="live", force=True, params=options(source_id))
         assert figures(rt.engine) == reference, f"{fault}: the warehouse changed"
         if expected == RECOVERS:
             assert report.ok, f"{fault}: {report.failures}"
@@ -189,7 +188,7 @@ def test_a_failing_source_fails_alone_while_the_others_complete(rt):
 
             def run(source_id):
                 live = pipeline.Runtime(settings, rt.engine, rt.store)
-                return pipeline.run_source(live, source_id, options(source_id), mode="live")
+                return runs.run_source(live, source_id, mode="live", force=True, params=options(source_id))
 
             with ThreadPoolExecutor(len(ids)) as pool:
                 reports = dict(zip(ids, pool.map(run, ids)))

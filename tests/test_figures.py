@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from sqlalchemy import select
 
-from sanctrace import cli, figures, pipeline
+from sanctrace import cli, figures, pipeline, runs
 from tests.conftest import replay_file
 from warehouse.models import Observation, Snapshot
 
@@ -186,7 +186,7 @@ def test_an_export_under_way_does_not_hold_sqlite_s_write_lock(tmp_path):
     rt = pipeline.runtime(Settings(warehouse_url=url, snapshot_store=str(tmp_path / "snapshots"),
                                    replay_archive=REPLAY, fetch_mode="replay"))
     pipeline.register_sources(rt)
-    assert pipeline.run_source(rt, UNHCR).ok
+    assert runs.run_source(rt, UNHCR).ok
     engine = reader_for(url)
     reading = figures.chunks(engine, figures.check(engine, figures.Wanted()), size=10)
     assert len(next(reading)) == 10  # the export's transaction is open here

@@ -203,3 +203,37 @@ def test_a_source_whose_fetch_fails_is_reported_with_the_fetch_error_and_spares_
     reports = {r["source_id"]: r for r in state.result(raise_on_failure=False)}
     assert reports["iom-dtm-idps"]["failures"] == ["ConnectionError: data.humdata.org refused the connection"]
     assert reports["unhcr-ukraine-refugees"]["ok"] and reports["unhcr-ukraine-refugees"]["new"] == 181
+
+
+@pytest.mark.parametrize("warehouse_url", ["sqlite"], indirect=True)
+def test_a_load_that_fails_after_a_failed_fetch_reports_the_document_first_then_the_error(
+        prefect_harness, env_settings, monkeypatch):
+    """The documents a source could not fetch are the likely cause of what failed after them: the load
+    task's failure keeps them, first, through Prefect's own handling of a failed task."""
+    from extractors.base import SourceAssertionFailed
+    from flows.displacement import displacement
+    from sanctrace import pipeline, runs
+
+    real_fetch, real_load = runs.fetch, pipeline.load_source
+    lost = "report: https://data.unhcr.org/population/get/timeseries: HTTP 503 after 3 attempts"
+
+    def fetch(rt, source_id, *args):
+        fetched = real_fetch(rt, source_id, *args)
+        if source_id == "unhcr-ukraine-refugees":
+            fetched["failures"].append(lost)
+        return fetched
+
+    def load_source(rt, source_id, *args):
+        if source_id == "unhcr-ukraine-refugees":
+            raise SourceAssertionFailed(source_id, ["the timeseries has a figure for every day"])
+        return real_load(rt, source_id, *args)
+
+    monkeypatch.setattr(runs, "fetch", fetch)
+    monkeypatch.setattr(pipeline, "load_source", load_source)
+    state = displacement.with_options(persist_result=True)(return_state=True)
+    assert state.is_failed() and "unhcr-ukraine-refugees" in state.message
+    reports = {r["source_id"]: r for r in state.result(raise_on_failure=False)}
+    failures = reports["unhcr-ukraine-refugees"]["failures"]
+    assert failures[0] == f"[unhcr-ukraine-refugees] {lost}"
+    assert failures[1].startswith("SourceAssertionFailed: ") and "every day" in failures[1]
+    assert reports["iom-dtm-idps"]["ok"]

@@ -15,7 +15,7 @@ from extractors.client import ReplayClient
 from extractors.guard import check, safe_parse
 from extractors.numbers import parse_number
 from extractors.snapshots import SnapshotStore
-from sanctrace import pipeline
+from sanctrace import pipeline, runs
 from tests.conftest import replay_file
 from transforms.common import ValidationFailed, records_frame, validate
 from transforms.codes import country_code
@@ -107,7 +107,7 @@ def test_a_request_missing_from_the_archive_names_the_url(tmp_path):
 
 def test_a_hostile_document_loads_nothing(rt, monkeypatch):
     monkeypatch.setattr(unhcr, "parse", lambda d: (_ for _ in ()).throw(LayoutChanged(d.source_id, d.url, "x")))
-    report = pipeline.run_source(rt, unhcr.SOURCE.id)
+    report = runs.run_source(rt, unhcr.SOURCE.id)
     assert not report.ok and "layout changed" in report.failures[0]
     with rt.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Observation)).scalar_one() == 0
@@ -160,7 +160,7 @@ def test_a_hostile_answer_fails_clearly_and_loads_nothing(name, rt):
         sources.serve(srv, unhcr.SOURCE.id, {first.url: [fault] * 5})
         live = pipeline.Runtime(sources.live_settings(rt.settings, srv, max_response_bytes=20 * 1024 * 1024),
                                 rt.engine, rt.store)
-        report = pipeline.run_source(live, unhcr.SOURCE.id, mode="live")
+        report = runs.run_source(live, unhcr.SOURCE.id, mode="live")
     finally:
         srv.stop()
     assert not report.ok and unhcr.SOURCE.id in report.failures[0], report.failures
@@ -178,7 +178,7 @@ def test_a_url_pointing_at_another_private_address_is_refused(rt):
     try:
         settings = sources.live_settings(rt.settings, srv)
         settings = settings.model_copy(update={"host_map": {**settings.host_map, "data.unhcr.org": "10.0.0.7:80"}})
-        report = pipeline.run_source(pipeline.Runtime(settings, rt.engine, rt.store), unhcr.SOURCE.id, mode="live")
+        report = runs.run_source(pipeline.Runtime(settings, rt.engine, rt.store), unhcr.SOURCE.id, mode="live")
     finally:
         srv.stop()
     assert not report.ok and "private or loopback" in report.failures[0] and not srv.requests

@@ -28,7 +28,7 @@ from extractors import hdx, iom_dtm
 from extractors.base import Document
 from extractors.dtm_rounds import candidates
 from flows.report import change_rows
-from sanctrace import pipeline
+from sanctrace import pipeline, runs
 from sanctrace.explain import explain, render
 from warehouse.loader import STAGE_COLS, LoadContext, load_batch, load_observations
 from warehouse.migrate import downgrade, upgrade
@@ -74,7 +74,7 @@ def current(rt, day: date) -> dict[tuple[str, str], Observation]:
 
 
 def test_explain_of_an_east_figure_says_round_3_of_17_april_2022(rt):
-    assert pipeline.run_source(rt, IOM).ok
+    assert runs.run_source(rt, IOM).ok
     east = current(rt, APRIL_17)["idps", "UA-MACRO-EAST"]
     chain = explain(rt, east.id)
     assert chain["value"] == 1459000 and chain["period"] == ["2022-04-17", "2022-04-17"]
@@ -93,14 +93,14 @@ def test_a_warehouse_loaded_under_the_round_4_label_is_corrected_by_the_next_run
                                        (url_of(IOM, R13), R13), (OLD_ROUND_4, R3)])
     with monkeypatch.context() as patch:
         patch.setattr(iom_dtm, "SOURCE", replace(iom_dtm.SOURCE, parser_version="1"))
-        assert pipeline.run_source(runtime(rt, main, "run-main"), IOM).ok
+        assert runs.run_source(runtime(rt, main, "run-main"), IOM).ok
     with rt.engine.begin() as conn:
         conn.execute(delete(DiscoveredDocument).where(DiscoveredDocument.source_id == IOM))
     wrong = current(rt, MAY_3)
     assert wrong["idps", "UA-MACRO-EAST"].value == 1459000 and wrong["idps", "UA-MACRO-EAST"].flags == "round=4"
     assert len(wrong) == 13 and wrong["idps", "UKR"].value == 7707000  # 6 + 6 macro-regions, 1 derived sum
 
-    report = pipeline.run_source(runtime(rt, REPLAY, "run-next"), IOM)
+    report = runs.run_source(runtime(rt, REPLAY, "run-next"), IOM)
     assert report.ok, report.failures
     assert report.withdrawn == 13 and not current(rt, MAY_3)
     closed = versions(rt, period_end=MAY_3)
@@ -125,13 +125,13 @@ def test_a_warehouse_loaded_under_the_round_4_label_is_corrected_by_the_next_run
     assert chain["superseded_reason"] == "withdrawn" and chain["superseded_run_id"] == "run-next"
     assert not chain["reproduced"]  # the stored bytes now give round 3, 17 April: nothing on 3 May
     assert "WITHDRAWN" in render(chain) and "run-next" in render(chain)
-    again = pipeline.run_source(runtime(rt, REPLAY, "run-3"), IOM)
+    again = runs.run_source(runtime(rt, REPLAY, "run-3"), IOM)
     assert again.ok and again.withdrawn == 0 and again.new == 0
 
 
 @pytest.mark.parametrize("how", ["force", "parser_version"])
 def test_a_row_a_changed_parser_no_longer_reads_is_withdrawn(rt, monkeypatch, how):
-    assert pipeline.run_source(rt, IOM).ok
+    assert runs.run_source(rt, IOM).ok
     real = iom_dtm.parse
 
     def without_kharkivska(doc: Document):
@@ -141,10 +141,10 @@ def test_a_row_a_changed_parser_no_longer_reads_is_withdrawn(rt, monkeypatch, ho
     monkeypatch.setattr(iom_dtm, "parse", without_kharkivska)
     later = replace(pipeline.runtime(rt.settings), flow_run_id="run-reparse")
     if how == "force":
-        report = pipeline.run_source(later, IOM, force=True)
+        report = runs.run_source(later, IOM, force=True)
     else:
         monkeypatch.setattr(iom_dtm, "SOURCE", replace(iom_dtm.SOURCE, parser_version="3"))
-        report = pipeline.run_source(later, IOM)
+        report = runs.run_source(later, IOM)
     assert report.ok, report.failures
     assert report.withdrawn == 2 and report.revised == 1  # the derived national sum lost a part
     gone = {(c["indicator"], c["cur_value"]) for c in report.changes if c["action"] == "withdrawn"}
@@ -166,14 +166,14 @@ def test_discovery_across_two_states_of_the_hdx_dataset(rt, tmp_path):
     round_3 = next(c for c in candidates(hdx.resources(meta_2022), iom_dtm.DATASET) if c.round == 3)
     assert round_3.title == "Round 3 IDP Estimation 17 Apr 2022.xlsx"  # its May 2022 name
     may_2022 = archive(tmp_path / "2022-05-12", [(url_of(IOM, META), META_2022), (round_3.url, R3)])
-    first = pipeline.run_source(runtime(rt, may_2022, "run-2022"), IOM)
+    first = runs.run_source(runtime(rt, may_2022, "run-2022"), IOM)
     assert first.ok, first.failures
     assert {k: first.discovery[k] for k in ("discovered", "new", "changed", "known", "no_copy")} == {
         "discovered": 4, "new": 4, "changed": 0, "known": 0, "no_copy": 3}
     assert current(rt, APRIL_17)["idps", "UA-MACRO-EAST"].value == 1459000
     assert not current(rt, SEPT_30)
 
-    second = pipeline.run_source(runtime(rt, REPLAY, "run-2023"), IOM)
+    second = runs.run_source(runtime(rt, REPLAY, "run-2023"), IOM)
     assert second.ok, second.failures
     assert {k: second.discovery[k] for k in ("discovered", "new", "changed", "known", "no_copy")} == {
         "discovered": 14, "new": 10, "changed": 0, "known": 4, "no_copy": 8}

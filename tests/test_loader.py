@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select, text
 
-from sanctrace import pipeline
+from sanctrace import runs
 from tests.conftest import in_thread, postgres_only
 from warehouse.loader import STAGE_COLS, LoadContext, LoadError, load_in_transaction, load_observations
 from warehouse.models import Observation, Series
@@ -108,12 +108,12 @@ def test_check_constraints_hold_in_the_database(rt):
 
 
 def test_pipeline_loads_unhcr_and_skips_unchanged(rt):
-    first = pipeline.run_source(rt, SOURCE)
+    first = runs.run_source(rt, SOURCE)
     assert first.ok, first.failures
     assert (first.documents, first.new) == (4, 181)  # two dates (Apr, Aug 2022), two answers each
-    second = pipeline.run_source(rt, SOURCE)
+    second = runs.run_source(rt, SOURCE)
     assert second.skipped_unchanged and second.new == 0 and second.unchanged == 181
-    forced = pipeline.run_source(rt, SOURCE, force=True)
+    forced = runs.run_source(rt, SOURCE, force=True)
     assert (forced.new, forced.unchanged, forced.revised) == (0, 181, 0)
     assert count(rt) == 181
 

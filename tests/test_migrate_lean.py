@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import MetaData, insert, text
 
-from sanctrace import pipeline
+from sanctrace import pipeline, runs
 from tests.conftest import migrated_warehouse
 from warehouse.engine import make_engine
 from warehouse.migrate import downgrade, upgrade
@@ -91,7 +91,7 @@ def series_collations(engine) -> set[str | None]:
 def _takes_a_new_load(rt, url: str, tmp_path) -> None:
     settings = rt.settings.model_copy(update={"warehouse_url": url, "snapshot_store": str(tmp_path / "store")})
     migrated = pipeline.runtime(settings)
-    report = pipeline.run_source(migrated, "unhcr-ukraine-refugees")
+    report = runs.run_source(migrated, "unhcr-ukraine-refugees")
     assert report.ok and report.new > 0, report.failures
     with migrated.engine.connect() as conn:
         uncited = conn.execute(text("SELECT COUNT(*) FROM observation o WHERE o.source_id = :s AND NOT EXISTS "

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 
 from extractors.snapshots import SnapshotStore, StoreUnavailable
-from sanctrace import pipeline
+from sanctrace import pipeline, runs
 from sanctrace.settings import PROJECT_ROOT
 from tests.faults import sources
 from tests.faults.state import duplicate_current, figures, size
@@ -78,7 +78,7 @@ def test_a_replay_run_keeps_every_document_on_s3_once(prefect_harness, rt, moto_
     s3_rt = pipeline.Runtime(rt.settings.model_copy(update={"snapshot_store": store_url}), rt.engine,
                              SnapshotStore(store_url))
     for source_id in sources.recorded_sources():
-        assert pipeline.run_source(s3_rt, source_id, sources.light_options(source_id, force=True)).ok
+        assert runs.run_source(s3_rt, source_id, force=True, params=sources.light_params(source_id)).ok
     assert dict(moto_s3.versions(store_url)) == dict.fromkeys(expected, 1)
     assert duplicate_current(rt.engine) == 0
     assert s3_rt.store.verify() == [] and len(s3_rt.store.names()) == len(expected)
@@ -123,10 +123,10 @@ def test_a_store_lost_during_a_run_fails_the_source_and_keeps_what_was_loaded(rt
     first, second = "unhcr-ukraine-refugees", "ohchr-casualties"
     store_url = moto_s3.bucket()
     s3_rt = pipeline.Runtime(rt.settings, rt.engine, SnapshotStore(store_url))
-    assert pipeline.run_source(s3_rt, first, sources.replay_options(first)).ok
+    assert runs.run_source(s3_rt, first, params=sources.replay_params(first)).ok
     before = figures(rt.engine)
     lost = pipeline.Runtime(rt.settings, rt.engine, SnapshotStore(store_url, json.loads(unreachable_options())))
-    report = pipeline.run_source(lost, second, sources.replay_options(second))
+    report = runs.run_source(lost, second, params=sources.replay_params(second))
     assert not report.ok and f"snapshot store {store_url} cannot be reached" in report.failures[0], report.failures
     assert figures(rt.engine) == before and size(figures(rt.engine, second)) == 0
 

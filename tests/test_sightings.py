@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, text
 
-from sanctrace import pipeline
+from sanctrace import runs
 from tests.test_loader import SOURCE, frame
 from warehouse import sightings
 from warehouse.loader import LoadContext, load_batch, load_observations
@@ -65,15 +65,15 @@ def load(engine, values: dict, sha: str, now: datetime):
 
 
 def test_reading_the_recorded_documents_again_writes_no_figure(rt):
-    first = pipeline.run_source(rt, SOURCE)
+    first = runs.run_source(rt, SOURCE)
     assert first.ok and first.new == 181, first.failures
     before = stored(rt.engine)
-    forced = pipeline.run_source(rt, SOURCE, force=True)  # parsed and loaded again: all the same
+    forced = runs.run_source(rt, SOURCE, force=True)  # parsed and loaded again: all the same
     assert (forced.new, forced.unchanged, forced.revised) == (0, 181, 0)
     assert stored(rt.engine) == before
     after_forced = seen_by_id(rt.engine)
     assert all(after_forced[i][1] > utc(at) for i, at, _ in before)
-    skipped = pipeline.run_source(rt, SOURCE)  # already parsed: only the documents' sightings move
+    skipped = runs.run_source(rt, SOURCE)  # already parsed: only the documents' sightings move
     assert skipped.skipped_unchanged and skipped.unchanged == 181
     assert stored(rt.engine) == before
     after_skipped = seen_by_id(rt.engine)

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from extractors.base import FetchOptions
-from sanctrace import cli, pipeline
+from sanctrace import cli, runs
 from sanctrace.sqlite_export import export_sqlite
 from warehouse.engine import make_engine
 
@@ -24,7 +23,7 @@ def counts(engine) -> dict[str, int]:
 
 def test_every_row_and_the_trade_watch_view_arrive(rt, tmp_path):
     for source in ("ohchr-casualties", "kz-stat-trade"):
-        assert pipeline.run_source(rt, source, FetchOptions()).ok
+        assert runs.run_source(rt, source).ok
     target = tmp_path / "copy.db"
     copied = export_sqlite(rt.engine, target)
     copy = make_engine(f"sqlite:///{target}")

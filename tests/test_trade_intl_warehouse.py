@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from extractors import comtrade_api
-from extractors.base import FetchOptions
-from sanctrace import pipeline
+from sanctrace import pipeline, runs
 from sanctrace.explain import explain
 from tests.conftest import REPLAY, snapshot_sha
 from tests.faults.server import FaultServer
-from tests.faults.sources import light_options
+from tests.faults.sources import light_params
 from warehouse.models import Observation, Series
 
 COMTRADE, COMEXT, SDMX = "un-comtrade", "eurostat-comext", "eurostat-sdmx"
@@ -38,13 +37,8 @@ def current(rt, source: str, commodity: str | None = None) -> dict[tuple, Observ
     return {(s.indicator, s.geo, s.partner, s.flow, o.period_end): o for o, s in rows}
 
 
-def comtrade_options() -> FetchOptions:
-    """No parameters: a replay run replays what the archive recorded (comtrade.replay_defaults)."""
-    return FetchOptions()
-
-
 def test_comtrade_figures_in_usd_with_iso_codes(rt):
-    report = pipeline.run_source(rt, COMTRADE, comtrade_options())
+    report = runs.run_source(rt, COMTRADE)
     assert report.ok, report.failures
     obs = current(rt, COMTRADE)
     end = date(2010, 12, 31)
@@ -65,13 +59,12 @@ def test_comtrade_figures_in_usd_with_iso_codes(rt):
 
 
 def test_comtrade_second_run_adds_nothing_and_the_listing_skips_the_download(rt):
-    first = pipeline.run_source(rt, COMTRADE, comtrade_options())
+    first = runs.run_source(rt, COMTRADE)
     assert first.discovery["new"] == 1 and first.unread and "partnerDesc" in first.unread
-    again = pipeline.run_source(rt, COMTRADE, comtrade_options())
+    again = runs.run_source(rt, COMTRADE)
     assert again.ok and again.new == 0 and again.revised == 0
     assert again.discovery["known"] == 1 and again.discovery["new"] == 0
-    options = comtrade_options()
-    shas, _ = pipeline.fetch_source(rt, COMTRADE, options, "replay")
+    shas = runs.fetch(rt, COMTRADE, "replay", False, None, None, None, None)["shas"]
     urls = {row["url"] for row in pipeline.wh.snapshot_rows(rt.engine, shas).values()}
     # the two reference lists and the bulk listing: it shows nothing newer than the stored data response
     assert len(shas) == 3 and not any("/data/v1/get/" in u for u in urls)
@@ -83,7 +76,7 @@ CSV_SHAS = {"b82207c5d5f9ea4279c3e894a196dcdd94c6f1cc965ab38184d0ec74e5590fcd",
 
 def test_comext_figures_in_euros_with_aggregates_apart(rt):
     # the two CSVs; the CN8 workbook, loaded with them by default, has its own tests (tests/test_comext_cn8.py)
-    report = pipeline.run_source(rt, COMEXT, light_options(COMEXT))
+    report = runs.run_source(rt, COMEXT, params=light_params(COMEXT))
     assert report.ok, report.failures
     obs = current(rt, COMEXT, commodity="TOTAL")
     assert {snapshot_sha(rt.engine, i) for i in {o.snapshot_id for o in obs.values()}} == CSV_SHAS
@@ -98,13 +91,13 @@ def test_comext_figures_in_euros_with_aggregates_apart(rt):
     assert aggregates == {"AGG-EA", "AGG-EA20", "AGG-EU", EU27}
     members = [o.value for k, o in obs.items() if k[4] == DEC22 and not k[1].startswith("AGG-")]
     assert len(members) == 26 and sum(members) == eu22.value  # summed apart, never with the aggregates
-    assert pipeline.run_source(rt, COMEXT, light_options(COMEXT)).new == 0
+    assert runs.run_source(rt, COMEXT, params=light_params(COMEXT)).new == 0
     chain = explain(rt, germany.id)
     assert chain["reproduced"] and chain["text_at_locator"] == "365752435"
 
 
 def test_sdmx_gdp_in_euros_with_the_prepared_vintage(rt):
-    report = pipeline.run_source(rt, SDMX)
+    report = runs.run_source(rt, SDMX)
     assert report.ok, report.failures
     obs = current(rt, SDMX)
     got = {k[4].year: (o.value, o.raw, o.published_unit) for k, o in obs.items()}
@@ -112,7 +105,7 @@ def test_sdmx_gdp_in_euros_with_the_prepared_vintage(rt):
                    2014: (51791.3e6, "51791.3", "million EUR"), 2015: (54142.3e6, "54142.3", "million EUR")}
     key = ("NAMA_10_GDP.na_item=B1GQ", "LUX", "", "", date(2015, 12, 31))
     assert obs[key].vintage == date(2022, 11, 11) and obs[key].value == 54142300000.0
-    assert pipeline.run_source(rt, SDMX).new == 0
+    assert runs.run_source(rt, SDMX).new == 0
     chain = explain(rt, obs[key].id)
     assert chain["reproduced"] and chain["text_at_locator"] == "54142.3"
 
@@ -147,8 +140,8 @@ def test_the_comtrade_key_never_leaves_the_request_header(settings, comtrade_ser
     plan = comtrade_api.recorded_plan(REPLAY)
     plan["data"].append(plan["data"][0].replace("period=2010", "period=2011"))  # not served: a 404 failure
     caplog.set_level(logging.DEBUG)
-    report = pipeline.run_source(rt, COMTRADE, mode="live",
-                                 params={"requests": plan["data"], "listings": plan["availability"]})
+    report = runs.run_source(rt, COMTRADE, mode="live",
+                             params={"requests": plan["data"], "listings": plan["availability"]})
     assert report.new == 8 and len(report.failures) == 1 and "HTTP 404" in report.failures[0]
     sent = {r["path"]: r["headers"].get("Ocp-Apim-Subscription-Key") for r in comtrade_server.requests}
     keyed = [k for p, k in sent.items() if "/files/v1/app/reference/" not in p]
@@ -176,7 +169,7 @@ def test_a_capped_preview_response_is_not_loaded(settings, tmp_path):
         {"source": COMTRADE, "entries": [{"url": url, "file": "preview.json", "content_type": "application/json"}]}))
     rt = pipeline.runtime(settings.model_copy(update={"replay_archive": archive}))
     pipeline.register_sources(rt)
-    report = pipeline.run_source(rt, COMTRADE, params={"requests": [url], "check_reference": False})
+    report = runs.run_source(rt, COMTRADE, params={"requests": [url], "check_reference": False})
     assert not report.ok and "possibly incomplete" in report.failures[0] and url in report.failures[0]
     assert current(rt, COMTRADE) == {}
 
@@ -190,10 +183,10 @@ def test_the_reference_lists_are_fetched_conditionally(settings, comtrade_server
     rt = pipeline.runtime(live)
     pipeline.register_sources(rt)
     params = {"requests": comtrade_api.recorded_plan(REPLAY)["data"], "listings": []}
-    first = pipeline.run_source(rt, COMTRADE, mode="live", params=params)
+    first = runs.run_source(rt, COMTRADE, mode="live", params=params)
     assert first.ok and first.new == 8 and first.not_modified == 0
     comtrade_server.requests.clear()
-    again = pipeline.run_source(rt, COMTRADE, mode="live", params=params)
+    again = runs.run_source(rt, COMTRADE, mode="live", params=params)
     asked = {r["path"]: r["headers"].get("If-None-Match") for r in comtrade_server.requests}
     lists = [p for p in asked if "/files/v1/app/reference/" in p]
     assert len(lists) == 2 and all(asked[p] for p in lists)  # sent the stored ETags
@@ -201,10 +194,8 @@ def test_the_reference_lists_are_fetched_conditionally(settings, comtrade_server
 
 
 def test_a_watch_list_the_publisher_does_not_list_is_refused_before_any_data_request(rt):
-    from extractors.base import WatchList
-
-    watch = WatchList(hs_codes=("8542", "1299"), reporters=("KAZ", "XXX"), partners=("RUS", "WLD"))
-    report = pipeline.run_source(rt, COMTRADE, FetchOptions(watch=watch), params={"check_reference": True})
+    watch = {"hs_codes": ["8542", "1299"], "reporters": ["KAZ", "XXX"], "partners": ["RUS", "WLD"]}
+    report = runs.run_source(rt, COMTRADE, watch=watch, params={"check_reference": True})
     assert not report.ok and current(rt, COMTRADE) == {}
     failure = report.failures[0]
     assert "reporter 'XXX'" in failure and "HS code '1299'" in failure and "nothing was requested" in failure
@@ -213,7 +204,7 @@ def test_a_watch_list_the_publisher_does_not_list_is_refused_before_any_data_req
         asked = [r[0] for r in conn.execute(text('SELECT url FROM "fetch" WHERE source_id = :s'), {"s": COMTRADE})]
     assert sorted(asked) == ["https://comtradeapi.un.org/files/v1/app/reference/HS.json",
                              "https://comtradeapi.un.org/files/v1/app/reference/Reporters.json"]
-    good = WatchList(hs_codes=("8542",), reporters=("KAZ",), partners=("RUS",))
-    named = pipeline.run_source(rt, COMTRADE, FetchOptions(watch=good), params={"check_reference": True})
+    good = {"hs_codes": ["8542"], "reporters": ["KAZ"], "partners": ["RUS"]}
+    named = runs.run_source(rt, COMTRADE, watch=good, params={"check_reference": True})
     assert not named.ok and any("public/v1/preview/C/A/HS?cmdCode=8542&partnerCode=643&reporterCode=398" in f
                                 and "not in the replay archive" in f for f in named.failures)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sanctrace import pipeline
+from sanctrace import runs
 from sanctrace.explain import explain
 from tests.conftest import snapshot_sha
 from warehouse.models import Observation, Series
@@ -35,7 +35,7 @@ def current(rt, source: str, partner: str, flow: str, year: int) -> Observation:
 
 
 def test_kz_releases_load_with_exact_figures_in_usd(rt):
-    report = pipeline.run_source(rt, KZ)
+    report = runs.run_source(rt, KZ)
     assert report.ok, report.failures
     assert report.documents == 5 and report.new > 3000
     for year, thousand in ((2021, 7018745.76433), (2022, 9091390.9169), (2023, 10207415.70534)):
@@ -56,7 +56,7 @@ def test_kz_releases_load_with_exact_figures_in_usd(rt):
 
 
 def test_kz_2020_revision_keeps_both_versions_and_the_later_is_current(rt):
-    assert pipeline.run_source(rt, KZ).ok
+    assert runs.run_source(rt, KZ).ok
     old, new = versions(rt, KZ, "RUS", "X", 2020)
     assert old.value == pytest.approx(5007142500.0, **EXACT) and old.superseded_at is not None
     assert (old.raw, old.vintage, old.flags, old.locator) == ("5007142.5", date(2021, 1, 1), "vintage=inferred", "cell:12_2020!D12")
@@ -67,13 +67,13 @@ def test_kz_2020_revision_keeps_both_versions_and_the_later_is_current(rt):
 
 
 def test_kz_2023_release_date_from_its_cover_is_the_vintage(rt):
-    assert pipeline.run_source(rt, KZ).ok
+    assert runs.run_source(rt, KZ).ok
     obs = current(rt, KZ, "RUS", "X", 2023)
     assert obs.vintage == date(2024, 7, 25) and obs.flags == "" and obs.locator == "cell:2023!D12"
 
 
 def test_kg_table_loads_long_with_exact_figures(rt):
-    report = pipeline.run_source(rt, KG)
+    report = runs.run_source(rt, KG)
     assert report.ok, report.failures
     assert current(rt, KG, "RUS", "X", 2021).value == pytest.approx(393340098.0, **EXACT)
     russia = current(rt, KG, "RUS", "X", 2022)
@@ -85,14 +85,14 @@ def test_kg_table_loads_long_with_exact_figures(rt):
 
 
 def test_second_run_adds_nothing(rt):
-    assert pipeline.run_source(rt, KZ).ok and pipeline.run_source(rt, KG).ok
+    assert runs.run_source(rt, KZ).ok and runs.run_source(rt, KG).ok
     for source in (KZ, KG):
-        again = pipeline.run_source(rt, source)
+        again = runs.run_source(rt, source)
         assert again.ok and again.new == 0 and again.revised == 0 and again.skipped_unchanged
 
 
 def test_explain_reads_the_cell_and_reproduces_the_value(rt):
-    assert pipeline.run_source(rt, KZ).ok and pipeline.run_source(rt, KG).ok
+    assert runs.run_source(rt, KZ).ok and runs.run_source(rt, KG).ok
     old, new = versions(rt, KZ, "RUS", "X", 2020)
     chain = explain(rt, old.id)
     assert chain["reproduced"] and chain["text_at_locator"] == "5007142.5"
@@ -104,5 +104,5 @@ def test_explain_reads_the_cell_and_reproduces_the_value(rt):
 
 
 def test_taldau_is_reported_as_not_run_in_replay(rt):
-    report = pipeline.run_source(rt, TALDAU)
+    report = runs.run_source(rt, TALDAU)
     assert report.ok and report.documents == 0 and "no recorded response" in report.note

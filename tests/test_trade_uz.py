@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from extractors import locators, uz_stat
 from extractors.base import LIVE_UNTESTED, Document, FetchOptions, LayoutChanged
-from sanctrace import pipeline
+from sanctrace import runs
 from sanctrace.explain import explain
 from tests.conftest import replay_file
 from transforms import trade
@@ -116,7 +116,7 @@ def current(rt, partner: str, year: int) -> Observation:
 
 
 def test_exports_load_with_exact_figures_in_usd(rt):
-    report = pipeline.run_source(rt, UZ)
+    report = runs.run_source(rt, UZ)
     assert report.ok, report.failures
     assert report.documents == 1 and report.new == 228 * 14
     assert report.unread == ["Klassifikator (Uzbek names)", "Klassifikator_ru (Russian names)"]
@@ -129,5 +129,5 @@ def test_exports_load_with_exact_figures_in_usd(rt):
     chain = explain(rt, current(rt, "RUS", 2022).id)
     assert chain["reproduced"] and chain["text_at_locator"] == "3151098.4"
     assert chain["snapshot"]["url"] == EXPORTS_URL
-    again = pipeline.run_source(rt, UZ)
+    again = runs.run_source(rt, UZ)
     assert again.ok and again.new == 0 and again.revised == 0 and again.skipped_unchanged

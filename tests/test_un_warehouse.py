@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from extractors.base import FetchOptions
-from sanctrace import pipeline
+from sanctrace import pipeline, runs
 from sanctrace.explain import explain
 from warehouse.models import Derivation, Observation, Series
 
@@ -32,7 +32,7 @@ def inputs(rt, observation_id: int) -> list[int]:
 
 
 def test_iom_rounds_load_with_exact_figures_and_a_derived_national_sum(rt):
-    report = pipeline.run_source(rt, IOM)  # discovery: every round the archive holds is new
+    report = runs.run_source(rt, IOM)  # discovery: every round the archive holds is new
     assert report.ok, report.failures
     assert {k: report.discovery[k] for k in ("discovered", "new", "known", "no_copy")} == {
         "discovered": 14, "new": 14, "known": 0, "no_copy": 11}
@@ -63,8 +63,8 @@ def test_iom_rounds_load_with_exact_figures_and_a_derived_national_sum(rt):
 
 
 def test_iom_second_run_adds_nothing_and_a_loaded_round_is_not_fetched_again(rt):
-    pipeline.run_source(rt, IOM)
-    again = pipeline.run_source(rt, IOM)
+    runs.run_source(rt, IOM)
+    again = runs.run_source(rt, IOM)
     assert again.ok and again.new == 0 and again.revised == 0 and again.withdrawn == 0
     assert again.discovery["known"] == 14 and again.discovery["no_copy"] == 0  # no-copy rounds: listed
     options = FetchOptions()
@@ -73,16 +73,16 @@ def test_iom_second_run_adds_nothing_and_a_loaded_round_is_not_fetched_again(rt)
 
 
 def test_iom_rounds_with_no_recorded_copy_are_reported_and_the_others_load(rt):
-    report = pipeline.run_source(rt, IOM)
+    report = runs.run_source(rt, IOM)
     assert report.ok and report.discovery["no_copy"] == 11
     assert "ef1802e8-b96f-4544-8527-52ee8cdff2c6" in report.discovery["no_copy_keys"]  # round 12
     assert report.new > 0 and current(rt, IOM)["idps", "UA-12", date(2023, 9, 30)].value == 498000
-    live = pipeline.run_source(rt, IOM, params={"rounds": [99]})
+    live = runs.run_source(rt, IOM, params={"rounds": [99]})
     assert not live.ok and "round(s) [99] requested but not listed" in live.failures[0]
 
 
 def test_iom_explain_reproduces_published_and_derived_figures(rt):
-    pipeline.run_source(rt, IOM)
+    runs.run_source(rt, IOM)
     obs = current(rt, IOM)
     dnipro = explain(rt, obs["idps", "UA-12", date(2023, 9, 30)].id)
     assert dnipro["reproduced"] and dnipro["text_at_locator"] == "498000.0"
@@ -93,7 +93,7 @@ def test_iom_explain_reproduces_published_and_derived_figures(rt):
 
 
 def test_ohchr_loads_cumulative_counts_citing_ohchr(rt):
-    report = pipeline.run_source(rt, OHCHR)
+    report = runs.run_source(rt, OHCHR)
     assert report.ok, report.failures
     obs = current(rt, OHCHR)
     assert len(obs) == 100
@@ -104,7 +104,7 @@ def test_ohchr_loads_cumulative_counts_citing_ohchr(rt):
     assert (obs["civilians_killed", "UKR", date(2022, 3, 3)].value, obs["civilians_injured", "UKR", date(2022, 3, 3)].value) == (249, 553)
     assert (obs["civilians_killed", "UKR", date(2022, 4, 25)].value, obs["civilians_injured", "UKR", date(2022, 4, 25)].value) == (2665, 3053)
     assert obs["civilians_killed", "UKR", date(2022, 3, 25)].flags == "no_cited_document"
-    assert pipeline.run_source(rt, OHCHR).new == 0
+    assert runs.run_source(rt, OHCHR).new == 0
     chain = explain(rt, killed.id)
     assert chain["reproduced"] and chain["text_at_locator"] == "1119" and chain["cites_url"] == killed.cites_url
 
@@ -113,7 +113,7 @@ UNHCR = "unhcr-ukraine-refugees"
 
 
 def test_unhcr_both_dates_load_as_distinct_indicators_and_periods(rt):
-    report = pipeline.run_source(rt, UNHCR)
+    report = runs.run_source(rt, UNHCR)
     assert report.ok, report.failures
     assert report.documents == 4 and report.revised == 0 and report.new == 44 + 69 + 7 + 61
     obs = current(rt, UNHCR)
@@ -142,7 +142,7 @@ def test_unhcr_both_dates_load_as_distinct_indicators_and_periods(rt):
     assert {geo for (ind, geo, _) in obs if ind == "border_crossings_from_ukraine_daily"} == {"AGG-UKR-NEIGHBOURS"}
     # the same day (2022-04-25) under a stock and a flow: two indicators, neither a revision of the other
     assert daily[date(2022, 4, 25)].series_id != obs["refugees_from_ukraine_recorded", "AGG-EUROPE", date(2022, 4, 25)].series_id
-    again = pipeline.run_source(rt, UNHCR)
+    again = runs.run_source(rt, UNHCR)
     assert again.ok and again.new == 0 and again.revised == 0
     chain = explain(rt, april["POL"].id)
     assert chain["reproduced"] and chain["text_at_locator"] == "2922978"

@@ -13,9 +13,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from extractors import registry
-from extractors.base import FetchOptions
 from extractors.client import load_manifest
-from sanctrace import pipeline
+from sanctrace import pipeline, runs
 from sanctrace.settings import PROJECT_ROOT, Settings
 from tests.faults.server import FaultServer
 
@@ -69,36 +68,34 @@ def live_settings(base: Settings, server: FaultServer, **kw) -> Settings:
     return base.model_copy(update=values)
 
 
-def replay_options(source_id: str, force: bool = False, archive: Path = REPLAY) -> FetchOptions:
+def replay_params(source_id: str, archive: Path = REPLAY) -> dict | None:
     """Only what was recorded: a source whose live discovery lists more than was recorded says how to keep
-    to it (``recorded_params``); else its ``Params`` from ``replay_defaults``, as a replay run gets them."""
+    to it (``recorded_params``); else its ``replay_defaults``, as a replay run gets them. A run's parameters
+    as a person would give them (runs.run_source checks them against the source's ``Params``)."""
     module = registry.get(source_id)
-    model = getattr(module, "Params", None)
     hook = getattr(module, "recorded_params", None) or getattr(module, "replay_defaults", None)
-    params = model(**hook(archive)) if hook and model else None
-    return FetchOptions(force=force, params=params)
+    return hook(archive) if hook and getattr(module, "Params", None) else None
 
 
 LIGHT_BYTES = 1_000_000
 
 
-def heavy_downloads(source_id: str, params) -> set[str]:
+def heavy_downloads(source_id: str, params: dict | None) -> set[str]:
     """The recorded downloads over 1 MB a source reads by name (its ``downloads`` parameter, in its replay
     ``params``): Comext's CN8 workbook, 70,000 figures and 180,000 derivation links."""
-    downloads = getattr(params, "downloads", None) or []
+    downloads = (params or {}).get("downloads") or []
     sizes = {url: e["path"].stat().st_size for url, e in load_manifest(REPLAY / source_id, source_id).items()}
     return {u for u in downloads if sizes.get(u, 0) > LIGHT_BYTES}
 
 
-def light_options(source_id: str, force: bool = False) -> FetchOptions:
-    """replay_options less the heavy downloads. The fault matrix reloads a source in every cell; such a
+def light_params(source_id: str) -> dict | None:
+    """replay_params less the heavy downloads. The fault matrix reloads a source in every cell; such a
     document has its own tests on both databases, and the matrix still covers the source."""
-    options = replay_options(source_id, force)
-    heavy = heavy_downloads(source_id, options.params)
+    params = replay_params(source_id)
+    heavy = heavy_downloads(source_id, params)
     if heavy:
-        kept = [u for u in options.params.downloads if u not in heavy]
-        options.params = options.params.model_copy(update={"downloads": kept})
-    return options
+        params = {**params, "downloads": [u for u in params["downloads"] if u not in heavy]}
+    return params
 
 
 def light_archive(folder: Path) -> Path:
@@ -114,7 +111,7 @@ def light_archive(folder: Path) -> Path:
             continue
         data = json.loads(manifest.read_text("utf-8"))
         registered = source_dir.name in registry.modules()
-        dropped = heavy_downloads(source_dir.name, replay_options(source_dir.name).params) if registered else set()
+        dropped = heavy_downloads(source_dir.name, replay_params(source_dir.name)) if registered else set()
         heavy = [e for e in data["entries"] if e["url"] in dropped]
         for entry in heavy:
             (target / entry["file"]).unlink()
@@ -124,7 +121,7 @@ def light_archive(folder: Path) -> Path:
 
 
 def plain_run(folder, archive: Path = REPLAY) -> Settings:
-    """Every recorded source (of ``archive``) loaded once with ``run_source`` into a SQLite warehouse of
+    """Every recorded source (of ``archive``) loaded once with ``runs.run_source`` into a SQLite warehouse of
     its own under ``folder``: the figures any number of concurrent runs must end with."""
     from warehouse.migrate import upgrade
 
@@ -134,6 +131,6 @@ def plain_run(folder, archive: Path = REPLAY) -> Settings:
     rt = pipeline.runtime(settings)
     pipeline.register_sources(rt)
     for source_id in recorded_sources():
-        report = pipeline.run_source(rt, source_id, replay_options(source_id, archive=archive))
+        report = runs.run_source(rt, source_id, params=replay_params(source_id, archive=archive))
         assert report.ok, report.failures
     return settings

@@ -2,7 +2,8 @@
 
 Every contender gets the same generated rows (bench/common.py, in batches of 50,000) in its own
 process, into its own fresh database:
-- ours: warehouse.loader.load_observations into a migrated warehouse (series, revisions, provenance);
+- ours: warehouse.loader.load_observations into a migrated warehouse (series, revisions, provenance),
+  by load_batch with the document re-read, as a run's load (warehouse/parsed.py) does;
 - limit: the same rows into a plain table, SQLite ``executemany`` in one transaction with
   ``synchronous=OFF``, PostgreSQL psycopg ``COPY FROM STDIN``: what the database can take at most;
 - to_sql: ``pandas.DataFrame.to_sql`` of each batch into a plain table, one transaction;
@@ -82,7 +83,7 @@ def run_ours(url: str, rows: int) -> dict:
 
     engine = prepare_warehouse(url)
     started = time.perf_counter()
-    result = load_observations(engine, frames(rows), LoadContext(common.SOURCE_ID, "bench-1"))
+    result = load_observations(engine, frames(rows), LoadContext(common.SOURCE_ID, "bench-1"), {common.SHA})
     seconds = time.perf_counter() - started
     assert result.new == rows, f"ours loaded {result.new} new of {rows}"
     return {"seconds": seconds}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, event, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -225,6 +225,33 @@ def test_a_row_dropped_from_a_later_version_of_the_same_document_is_withdrawn(rt
     assert sorted(tuple(r) for r in rows) == [(915000, "withdrawn", "run-2"), (1256568, None, None)]
     with rt.engine.begin() as conn:  # a snapshot not re-read keeps its figures current
         assert load_batch(conn, [frame({"POL": 1256568}, s2)], ctx, {s2}).withdrawn == 0
+
+
+def test_documents_read_for_the_first_time_remember_no_keys_and_a_later_version_still_withdraws(rt):
+    """A batch whose documents held no current figure before it can withdraw none (each figure it
+    inserts, it yielded), so it writes no key per figure. Once they hold figures, a later version that
+    drops one withdraws it all the same."""
+    s1, s2 = "3" * 64, "4" * 64
+    snapshots(rt, s1, s2)
+    ctx = LoadContext("unhcr-ukraine-refugees", "1", "run-1")
+    statements: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(rt.engine, "before_cursor_execute", note)
+    try:
+        with rt.engine.begin() as conn:
+            first = load_batch(conn, [frame({"POL": 1256568, "DEU": 915000}, s1)], ctx, {s1})
+        assert (first.new, first.withdrawn) == (2, 0)
+        assert not [s for s in statements if "seen_keys" in s]
+        statements.clear()
+        with rt.engine.begin() as conn:
+            second = load_batch(conn, [frame({"POL": 1256568}, s2)], replace(ctx, flow_run_id="run-2"), {s1, s2})
+        assert (second.unchanged, second.withdrawn) == (1, 1) and second.changes[0]["cur_value"] == 915000
+        assert [s for s in statements if "INSERT INTO seen_keys" in s]
+    finally:
+        event.remove(rt.engine, "before_cursor_execute", note)
 
 
 def test_revised_and_older_releases_say_why(rt):

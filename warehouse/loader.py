@@ -90,12 +90,11 @@ class LoadResult:
 
 
 def load_observations(engine: Engine, frames: pd.DataFrame | Iterable[pd.DataFrame],
-                      ctx: LoadContext) -> LoadResult:
-    """Load one or more frames (columns STAGE_COLS) in a single transaction."""
-    if isinstance(frames, pd.DataFrame):
-        frames = [frames]
+                      ctx: LoadContext, reread: Collection[str] = ()) -> LoadResult:
+    """Load one release, in one or more frames (columns STAGE_COLS), in a single transaction, by
+    load_batch as warehouse/parsed.py loads a run's figures (``reread``: see there)."""
     with engine.begin() as conn:
-        result = load_in_transaction(conn, frames, ctx)
+        result = load_batch(conn, [frames], ctx, reread)
     refresh_statistics(engine, result)
     return result
 
@@ -112,19 +111,29 @@ def refresh_statistics(engine: Engine, result: LoadResult) -> None:
         conn.execute(text("ANALYZE series, observation"))
 
 
-def load_batch(conn: Connection, releases: Iterable[pd.DataFrame], ctx: LoadContext,
+def load_batch(conn: Connection, releases: Iterable[pd.DataFrame | Iterable[pd.DataFrame]], ctx: LoadContext,
                reread: Collection[str] = ()) -> LoadResult:
-    """Load each release (oldest first) in the caller's transaction; then close as withdrawn the current
-    figures of this source whose snapshot is in ``reread`` (the documents this run parsed, and the
-    previous versions of documents it loaded a new version of) that no release yielded."""
-    conn.execute(text("DROP TABLE IF EXISTS seen_keys"))
-    conn.execute(text("CREATE TEMPORARY TABLE seen_keys (series_id INTEGER NOT NULL, "
-                      "period_start DATE NOT NULL, period_end DATE NOT NULL)"))
+    """Load each release (oldest first; a frame, or frames staged one after the other) in the caller's
+    transaction; then close as withdrawn the current figures of this source whose snapshot is in
+    ``reread`` (the documents this run parsed, and the previous versions of documents it loaded a new
+    version of) that no release yielded."""
+    reread = sorted(set(reread))
+    lock_source(conn, ctx.source_id)  # before the check below: no other load of this source can then add any
+    # Only a figure current before this batch can be withdrawn: each one the batch inserts, it yielded.
+    # Documents read for the first time have none, so their keys need not be remembered nor every
+    # figure probed for them (a million new figures: PostgreSQL 26.3 s -> 20.9 s, docs/PERFORMANCE.md).
+    withdrawable = bool(reread) and _holds_current(conn, ctx.source_id, reread)
+    if withdrawable:
+        conn.execute(text("DROP TABLE IF EXISTS seen_keys"))
+        conn.execute(text("CREATE TEMPORARY TABLE seen_keys (series_id INTEGER NOT NULL, "
+                          "period_start DATE NOT NULL, period_end DATE NOT NULL)"))
     result = LoadResult()
     for release in releases:
-        result += load_in_transaction(conn, [release], ctx, remember=True)
-    withdrawn = _withdraw(conn, ctx, sorted(set(reread))) if reread else []
-    conn.execute(text("DROP TABLE seen_keys"))
+        frames = [release] if isinstance(release, pd.DataFrame) else release
+        result += load_in_transaction(conn, frames, ctx, remember=withdrawable)
+    withdrawn = _withdraw(conn, ctx, reread) if withdrawable else []
+    if withdrawable:
+        conn.execute(text("DROP TABLE seen_keys"))
     result.withdrawn = len(withdrawn)
     result.changes = (withdrawn + result.changes)[:DETAIL_LIMIT]  # the rarer news first
     return result
@@ -418,6 +427,14 @@ def _result(conn: Connection, counts: dict[str, int]) -> LoadResult:
         JOIN stage_raw s ON s.rid = c.rid ORDER BY c.action DESC, c.rid""")).mappings().all()
     result.changes = [dict(c) for c in changes]
     return result
+
+
+def _holds_current(conn: Connection, source_id: str, shas: list[str]) -> bool:
+    """Whether any of these documents holds a current figure of this source."""
+    return conn.execute(text("""
+        SELECT 1 FROM observation o JOIN snapshot n ON n.id = o.snapshot_id
+        WHERE n.sha256 IN :shas AND o.source_id = :src AND o.superseded_at IS NULL LIMIT 1""")
+        .bindparams(bindparam("shas", expanding=True)), {"src": source_id, "shas": shas}).first() is not None
 
 
 def _withdraw(conn: Connection, ctx: LoadContext, reread: list[str]) -> list[dict]:

@@ -10,7 +10,7 @@ CasualtiesSource = runs.source_choice("casualties")
 CasualtiesParams = runs.params_model("casualties")
 
 
-@flow(name="casualties", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True)
+@flow(name="casualties", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True, persist_result=True)
 def casualties(sources: list[CasualtiesSource] = [], fetch_mode: runs.FetchMode = runs.DEFAULT_MODE,  # noqa: B006
                start: runs.OptionalDate = "", end: runs.OptionalDate = "", force: bool = False,
                per_source: CasualtiesParams = CasualtiesParams()):  # noqa: B008

@@ -27,7 +27,7 @@ def family_flow(family: str):
     return getattr(__import__(module, fromlist=[name]), name)
 
 
-@flow(name="collect_all", log_prints=True)
+@flow(name="collect_all", log_prints=True, persist_result=True)
 def collect_all(sources: list[AnySource] = [], fetch_mode: runs.FetchMode = runs.DEFAULT_MODE,  # noqa: B006
                 start: runs.OptionalDate = "", end: runs.OptionalDate = "", force: bool = False,
                 per_source: AllParams = AllParams()):  # noqa: B008
@@ -67,7 +67,10 @@ def _run_family(family: str, sources: list[str], fetch_mode, start, end, force: 
 
 def _reports(state, family: str, sources: list[str]) -> list[dict[str, Any]]:
     """The family flow's reports; a family flow that crashed gets one failed report per source, naming
-    the family and why (its exception), so that the run's table and message say what failed."""
+    the family and why (its exception), so that the run's table and message say what failed.
+    Family flows persist their result: when the server rejects a repeated request to set a run's final
+    state, Prefect's engine takes the server's copy of the state, which holds the result's address but
+    not the reports themselves."""
     try:
         data = state.result(raise_on_failure=False)
     except MissingResult as exc:  # seen once in bench/run_all.py: a state read back without its data

@@ -10,7 +10,7 @@ DisplacementSource = runs.source_choice("displacement")
 DisplacementParams = runs.params_model("displacement")
 
 
-@flow(name="displacement", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True)
+@flow(name="displacement", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True, persist_result=True)
 def displacement(sources: list[DisplacementSource] = [], fetch_mode: runs.FetchMode = runs.DEFAULT_MODE,  # noqa: B006
                  start: runs.OptionalDate = "", end: runs.OptionalDate = "", force: bool = False,
                  per_source: DisplacementParams = DisplacementParams()):  # noqa: B008

@@ -10,7 +10,7 @@ SanctionsSource = runs.source_choice("sanctions")
 SanctionsParams = runs.params_model("sanctions")
 
 
-@flow(name="sanctions", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True)
+@flow(name="sanctions", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True, persist_result=True)
 def sanctions(sources: list[SanctionsSource] = [], fetch_mode: runs.FetchMode = runs.DEFAULT_MODE,  # noqa: B006
               start: runs.OptionalDate = "", end: runs.OptionalDate = "", force: bool = False,
               per_source: SanctionsParams = SanctionsParams()):  # noqa: B008

@@ -10,7 +10,7 @@ TradeSource = runs.source_choice("trade")
 TradeParams = runs.params_model("trade")
 
 
-@flow(name="trade", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True)
+@flow(name="trade", task_runner=ThreadPoolTaskRunner(max_workers=4), log_prints=True, persist_result=True)
 def trade(sources: list[TradeSource] = [], fetch_mode: runs.FetchMode = runs.DEFAULT_MODE,  # noqa: B006
           start: runs.OptionalDate = "", end: runs.OptionalDate = "", force: bool = False,
           hs_codes: list[str] = [], reporters: list[str] = [], partners: list[str] = [],  # noqa: B006

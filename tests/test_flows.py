@@ -237,3 +237,34 @@ def test_a_load_that_fails_after_a_failed_fetch_reports_the_document_first_then_
     assert failures[0] == f"[unhcr-ukraine-refugees] {lost}"
     assert failures[1].startswith("SourceAssertionFailed: ") and "every day" in failures[1]
     assert reports["iom-dtm-idps"]["ok"]
+
+
+@pytest.mark.parametrize("warehouse_url", ["sqlite"], indirect=True)
+def test_a_family_run_s_reports_survive_the_server_answering_with_its_own_copy_of_the_final_state(
+        prefect_harness, env_settings, monkeypatch):
+    """A request to set the final state that times out and is sent again finds the run already Completed:
+    the server rejects the repeat and answers with its own copy of the state, and Prefect's engine takes
+    that copy (prefect.utilities.engine.propose_state_sync, REJECT). Seen once in `make reliability`: a
+    60 s stall of the session's server, then collect_all reported a family that had loaded as failed
+    ("family flow casualties failed: 1 source(s) loaded"). The reports must be readable from that copy."""
+    import prefect.flow_engine as engine
+    from prefect.client.orchestration import get_client
+
+    from flows.collect_all import _reports
+    from flows.displacement import displacement
+
+    real = engine.propose_state_sync
+
+    def the_server_s_copy(client, state, *args, flow_run_id=None, **kwargs):
+        proposed = real(client, state, *args, flow_run_id=flow_run_id, **kwargs)
+        if flow_run_id is None or not proposed.is_final():
+            return proposed
+        with get_client(sync_client=True) as fresh:
+            return fresh.read_flow_run(flow_run_id).state
+
+    monkeypatch.setattr(engine, "propose_state_sync", the_server_s_copy)
+    state = displacement(return_state=True)
+    assert state.is_completed()
+    reports = {r["source_id"]: r for r in _reports(state, "displacement", ["iom-dtm-idps", "unhcr-ukraine-refugees"])}
+    assert sorted(reports) == ["iom-dtm-idps", "unhcr-ukraine-refugees"]
+    assert all(r["ok"] for r in reports.values()) and reports["unhcr-ukraine-refugees"]["new"] == 181

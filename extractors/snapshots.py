@@ -151,7 +151,16 @@ class SnapshotStore:
     def sweep(self, min_age_seconds: float = 3600) -> int:
         """Remove leftovers of killed writes; young ones may belong to a run still writing."""
         cutoff = time.time() - min_age_seconds
-        old = [p for p in map(Path, self.partial_files()) if p.stat().st_mtime <= cutoff]
+        old = [p for p in map(Path, self.partial_files()) if _modified(p) <= cutoff]
         for path in old:
             path.unlink(missing_ok=True)
         return len(old)
+
+
+def _modified(path: Path) -> float:
+    """A file's modification time; never old for one gone since it was listed: a concurrent run's write
+    renamed into place (collect_all's family runs sweep while their siblings write)."""
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return float("inf")

@@ -42,3 +42,17 @@ def test_sweep_removes_only_old_leftovers(tmp_path):
     young.write_bytes(b"half")
     os.utime(old, (0, 0))
     assert store.sweep() == 1 and store.partial_files() == [str(young)]
+
+
+def test_sweep_passes_over_a_leftover_renamed_into_place_while_it_looked(tmp_path, monkeypatch):
+    """collect_all's family runs start side by side: one sweeps while another writes. A partial file it
+    listed that the writer then renamed into place is not a failure (seen in bench/run_all.py: a family
+    run failed with FileNotFoundError on a sibling's partial file)."""
+    store = SnapshotStore(tmp_path)
+    store.put(b"x")
+    gone = tmp_path / ".tmp" / "partial-written"
+    gone.write_bytes(b"whole")
+    listed = store.partial_files()
+    gone.replace(tmp_path / "renamed")  # the writer's os.replace, after the listing
+    monkeypatch.setattr(store, "partial_files", lambda: listed)
+    assert store.sweep(min_age_seconds=0) == 0

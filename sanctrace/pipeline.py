@@ -144,8 +144,7 @@ def watch_list(rt: Runtime, watch: dict[str, Any] | None = None) -> WatchList:
                      tuple(watch.get("partners") or s.watch_partners))
 
 
-def prepare_options(rt: Runtime, source_id: str, options: FetchOptions, mode: str,
-                    params: dict[str, Any] | None = None) -> FetchOptions:
+def prepare_options(rt: Runtime, source_id: str, options: FetchOptions, mode: str) -> FetchOptions:
     """Fill in what the warehouse knows, the source's parameters, secrets and watch list."""
     source = registry.get(source_id).SOURCE
     options.state = options.state or source_state(rt, source_id)
@@ -153,7 +152,7 @@ def prepare_options(rt: Runtime, source_id: str, options: FetchOptions, mode: st
         known = wh.known_candidates(rt.engine, source_id, source.parser_version, replay=mode == "replay")
         options.discovery = DiscoveryLog(known, options.force)
     if options.params is None:
-        options.params = source_params(rt, source_id, params, mode)
+        options.params = source_params(rt, source_id, None, mode)
     options.secrets = options.secrets or secrets.resolve(source.secrets)
     if options.watch == WatchList():
         options.watch = watch_list(rt)

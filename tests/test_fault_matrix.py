@@ -64,10 +64,6 @@ MATRIX: dict[tuple[str, str], dict[str, str]] = {}
 S3_SOURCE = "unhcr-ukraine-refugees"  # the S3 row: one source, every fault
 
 
-def options(source_id: str) -> dict | None:
-    return sources.light_params(source_id)
-
-
 @pytest.fixture
 def server():
     srv = FaultServer().start()
@@ -133,7 +129,8 @@ def test_every_fault_with_the_snapshots_on_s3(rt, server, moto_s3):  # noqa: F81
 
 def every_fault(rt, source_id: str, server, backend: str) -> None:
     """One row of the matrix: "nothing lost" is the warehouse equal to the clean run's after every fault."""
-    clean = runs.run_source(rt, source_id, mode="replay", force=True, params=options(source_id))
+    params = sources.light_params(source_id)
+    clean = runs.run_source(rt, source_id, mode="replay", force=True, params=params)
     assert clean.ok, clean.failures
     reference = figures(rt.engine)
     assert size(figures(rt.engine, source_id)) > 0, "a clean run must load figures"
@@ -143,7 +140,7 @@ def every_fault(rt, source_id: str, server, backend: str) -> None:
         server.routes.clear()
         first = sources.documents(source_id)[0]
         sources.serve(server, source_id, {first.url: queue(first)})
-        report = runs.run_source(live, source_id, mode="live", force=True, params=options(source_id))
+        report = runs.run_source(live, source_id, mode="live", force=True, params=params)
         assert figures(rt.engine) == reference, f"{fault}: the warehouse changed"
         if expected == RECOVERS:
             assert report.ok, f"{fault}: {report.failures}"
@@ -188,7 +185,7 @@ def test_a_failing_source_fails_alone_while_the_others_complete(rt):
 
             def run(source_id):
                 live = pipeline.Runtime(settings, rt.engine, rt.store)
-                return runs.run_source(live, source_id, mode="live", force=True, params=options(source_id))
+                return runs.run_source(live, source_id, mode="live", force=True, params=sources.light_params(source_id))
 
             with ThreadPoolExecutor(len(ids)) as pool:
                 reports = dict(zip(ids, pool.map(run, ids)))
